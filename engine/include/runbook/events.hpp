@@ -1,0 +1,109 @@
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "runbook/duration.hpp"
+
+namespace runbook {
+
+enum class StepState {
+  pending,
+  running,
+  succeeded,
+  failed,
+  timed_out,
+  cancelled,
+  skipped,
+  not_run
+};
+enum class RunState { running, succeeded, failed, rollback_failed, cancelled };
+
+const char* to_string(StepState s);
+const char* to_string(RunState s);
+// The exit code of `run` for a run that ended in `s` (cli-and-server.md).
+int exit_code_for(RunState s);
+
+enum class EventKind {
+  run_started,
+  step_started,
+  attempt_started,
+  output,  // one line of a step's stdout or stderr
+  attempt_ended,
+  step_ended,
+  rollback_started,
+  rollback_ended,
+  hook_started,
+  hook_ended,
+  warning,  // something a person should see that does not change a state
+  run_ended,
+};
+
+// The name an event has in JSON output and the audit log ("step.attempt.ended").
+const char* to_string(EventKind k);
+
+using SystemTime = std::chrono::system_clock::time_point;
+
+// One thing that happened in a run. Which fields are set depends on `kind`;
+// the rest keep their defaults.
+struct Event {
+  EventKind kind = EventKind::warning;
+  SystemTime ts = std::chrono::system_clock::now();
+  std::string run_id;
+  std::string step_id;  // "build", or "deploy[2]" for one item of a for_each step
+  int attempt = 0;      // 1-based, for attempt and output events
+  int max_attempts = 0;
+  StepState state = StepState::pending;    // step_ended, attempt_ended, rollback/hook ended
+  RunState run_state = RunState::running;  // run_ended
+  std::optional<int> exit_code;
+  int signal = 0;
+  Duration duration{0};   // *_ended
+  std::string message;    // why (failure reason, warning text); the command for *_started
+  std::string_view line;  // output: the line without its newline; valid during the call only
+  bool is_stderr = false;
+  // run_started: what the run is.
+  std::string runbook_name;
+  std::string runbook_path;
+  int total_steps = 0;
+  std::string log_path;              // step_started: where its output goes
+  std::optional<Duration> retry_in;  // attempt_ended: when the next attempt starts
+};
+
+// Consumes events: the terminal display, JSON output, the audit log, history
+// and metrics are all sinks of the same stream. Called on the executor's
+// thread only, in order.
+class EventSink {
+ public:
+  virtual ~EventSink() = default;
+  virtual void on_event(const Event& e) = 0;
+  // A sink that redraws with time (the live board) asks to be called every
+  // interval while the run goes on.
+  virtual std::optional<Duration> tick_interval() const { return std::nullopt; }
+  virtual void on_tick() {}
+};
+
+// Sends every event to each of its sinks, in the order they were added.
+class EventFanout : public EventSink {
+ public:
+  void add(EventSink* sink) { sinks_.push_back(sink); }
+  void on_event(const Event& e) override {
+    for (EventSink* s : sinks_) s->on_event(e);
+  }
+  std::optional<Duration> tick_interval() const override {
+    std::optional<Duration> shortest;
+    for (EventSink* s : sinks_)
+      if (auto t = s->tick_interval(); t && (!shortest || *t < *shortest)) shortest = t;
+    return shortest;
+  }
+  void on_tick() override {
+    for (EventSink* s : sinks_) s->on_tick();
+  }
+
+ private:
+  std::vector<EventSink*> sinks_;
+};
+
+}  // namespace runbook

@@ -1,0 +1,47 @@
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "runbook/events.hpp"
+#include "runbook/model.hpp"
+
+namespace runbook {
+
+struct RunOptions {
+  std::string state_dir;            // where runs/RUN_ID/*.log go; created if missing
+  std::string run_id;               // empty: a new one (make_run_id)
+  std::string trigger = "cli";      // cli, cron, alert, api
+  std::optional<int> max_parallel;  // overrides the runbook's
+};
+
+struct RunOutcome {
+  std::string run_id;
+  RunState state = RunState::failed;
+  std::string error;  // set when the run could not start at all
+};
+
+// Runs `runbook` to its end on the calling thread: the steps as a DAG, then
+// rollback and hooks. SIGINT, SIGTERM and SIGHUP cancel it while it runs (a
+// second one stops at once). Every process it started has ended when it
+// returns. `runbook` must have loaded without diagnostics.
+RunOutcome execute_runbook(const Runbook& runbook, const RunOptions& options, EventSink& sink);
+
+// The state directory: $RUNBOOK_STATE_DIR, else $XDG_STATE_HOME/runbook,
+// else ~/.local/state/runbook.
+std::string default_state_dir();
+
+// A new run id that sorts by time and is short enough to type:
+// "20261121-153012-7f3a" (UTC).
+std::string make_run_id();
+
+}  // namespace runbook
+
+namespace runbook {
+
+// What `run --dry-run` prints: the steps in waves (what could run in
+// parallel), each command, its timeout and retries, and the rollbacks
+// registered. Runs nothing.
+std::string describe_plan(const Runbook& runbook, int max_parallel);
+
+}  // namespace runbook

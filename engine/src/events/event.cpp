@@ -1,0 +1,89 @@
+#include "runbook/events.hpp"
+
+namespace runbook {
+
+const char* to_string(StepState s) {
+  switch (s) {
+    case StepState::pending:
+      return "pending";
+    case StepState::running:
+      return "running";
+    case StepState::succeeded:
+      return "succeeded";
+    case StepState::failed:
+      return "failed";
+    case StepState::timed_out:
+      return "timed_out";
+    case StepState::cancelled:
+      return "cancelled";
+    case StepState::skipped:
+      return "skipped";
+    case StepState::not_run:
+      return "not_run";
+  }
+  return "?";
+}
+
+const char* to_string(RunState s) {
+  switch (s) {
+    case RunState::running:
+      return "running";
+    case RunState::succeeded:
+      return "succeeded";
+    case RunState::failed:
+      return "failed";
+    case RunState::rollback_failed:
+      return "rollback_failed";
+    case RunState::cancelled:
+      return "cancelled";
+  }
+  return "?";
+}
+
+int exit_code_for(RunState s) {
+  switch (s) {
+    case RunState::succeeded:
+      return 0;
+    case RunState::failed:
+      return 1;
+    case RunState::rollback_failed:
+      return 3;
+    case RunState::cancelled:
+      return 130;
+    case RunState::running:
+      return 1;
+  }
+  return 1;
+}
+
+const char* to_string(EventKind k) {
+  switch (k) {
+    case EventKind::run_started:
+      return "run.started";
+    case EventKind::step_started:
+      return "step.started";
+    case EventKind::attempt_started:
+      return "step.attempt.started";
+    case EventKind::output:
+      return "step.output";
+    case EventKind::attempt_ended:
+      return "step.attempt.ended";
+    case EventKind::step_ended:
+      return "step.ended";
+    case EventKind::rollback_started:
+      return "rollback.started";
+    case EventKind::rollback_ended:
+      return "rollback.ended";
+    case EventKind::hook_started:
+      return "hook.started";
+    case EventKind::hook_ended:
+      return "hook.ended";
+    case EventKind::warning:
+      return "warning";
+    case EventKind::run_ended:
+      return "run.ended";
+  }
+  return "?";
+}
+
+}  // namespace runbook

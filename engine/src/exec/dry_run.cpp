@@ -1,0 +1,105 @@
+#include <sstream>
+
+#include "exec/run_environment.hpp"
+#include "runbook/executor.hpp"
+#include "runbook/graph.hpp"
+
+namespace runbook {
+namespace {
+
+std::string indent(const std::string& text, const std::string& prefix) {
+  std::string out;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) out += prefix + line + "\n";
+  return out;
+}
+
+std::string describe_body(const StepBody& body, const std::string& prefix) {
+  std::string out;
+  switch (body.kind) {
+    case ActionKind::run:
+      out += prefix + "run (" + (body.shell.empty() ? "bash -eo pipefail" : body.shell) + "):\n";
+      out += indent(body.run.value, prefix + "  | ");
+      break;
+    case ActionKind::exec: {
+      out += prefix + "exec:";
+      for (const Text& t : body.exec) out += " " + t.value;
+      out += "\n";
+      break;
+    }
+    case ActionKind::uses:
+      out += prefix + "uses: " + body.uses + "\n";
+      break;
+    case ActionKind::none:
+      break;
+  }
+  std::string limits;
+  if (body.timeout) limits += "timeout " + format_duration(*body.timeout);
+  if (body.retry.attempts > 1) {
+    if (!limits.empty()) limits += ", ";
+    limits += std::to_string(body.retry.attempts) + " attempts";
+    if (body.retry.delay.count() > 0) limits += ", delay " + format_duration(body.retry.delay);
+    if (body.retry.backoff > 1.0) {
+      std::ostringstream f;
+      f << body.retry.backoff;
+      limits += " ×" + f.str();
+    }
+    if (body.retry.max_delay) limits += " up to " + format_duration(*body.retry.max_delay);
+    limits += " on";
+    if (body.retry.on_failure) limits += " failure";
+    if (body.retry.on_timeout) limits += " timeout";
+  }
+  if (!body.workdir) {
+  } else {
+    out += prefix + "workdir: " + body.workdir->value + "\n";
+  }
+  for (const auto& [name, text] : body.env) out += prefix + "env " + name + "=" + text.value + "\n";
+  if (!limits.empty()) out += prefix + limits + "\n";
+  return out;
+}
+
+}  // namespace
+
+std::string describe_plan(const Runbook& runbook, int max_parallel) {
+  Graph graph(runbook.steps);
+  std::string out = "plan for " + runbook.name + " (" + std::to_string(runbook.steps.size()) +
+                    " steps, up to " + std::to_string(max_parallel) + " at once";
+  if (runbook.timeout) out += ", run timeout " + format_duration(*runbook.timeout);
+  out += std::string(", on failure: ") +
+         (runbook.on_failure == OnFailure::rollback ? "rollback" : "stop") + ")\n";
+  auto waves = graph.waves();
+  int rollbacks = 0;
+  for (size_t w = 0; w < waves.size(); ++w) {
+    out += "\nwave " + std::to_string(w + 1) + ":\n";
+    for (int i : waves[w]) {
+      const Step& step = runbook.steps[size_t(i)];
+      out += "  " + step.id;
+      if (!step.needs.empty()) {
+        out += "  (needs";
+        for (const std::string& n : step.needs) out += " " + n;
+        out += ")";
+      }
+      out += "\n" + describe_body(step.body, "    ");
+      if (step.deadline) out += "    deadline " + format_duration(*step.deadline) + "\n";
+      if (step.when) out += "    when: " + step.when->value + "\n";
+      if (step.confirm) out += "    asks: " + step.confirm->value + "\n";
+      if (step.allow_failure.enabled()) out += "    allowed to fail\n";
+      if (step.rollback) {
+        ++rollbacks;
+        out += "    rollback:\n" + describe_body(*step.rollback, "      ");
+      }
+    }
+  }
+  auto hooks = [&](const char* name, const std::vector<Step>& steps) {
+    if (steps.empty()) return;
+    out += std::string("\nhooks.") + name + ":\n";
+    for (const Step& s : steps) out += "  " + s.id + "\n" + describe_body(s.body, "    ");
+  };
+  hooks("on_success", runbook.hooks.on_success);
+  hooks("on_failure", runbook.hooks.on_failure);
+  hooks("finally", runbook.hooks.finally);
+  out += "\n" + std::to_string(rollbacks) + " rollback(s) registered; nothing was run.\n";
+  return out;
+}
+
+}  // namespace runbook

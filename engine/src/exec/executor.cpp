@@ -1,0 +1,356 @@
+#include "exec/executor.hpp"
+
+#include <boost/asio/post.hpp>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+
+#include "util/files.hpp"
+#include "util/time_format.hpp"
+
+namespace asio = boost::asio;
+
+namespace runbook {
+
+RunOutcome execute_runbook(const Runbook& runbook, const RunOptions& options, EventSink& sink) {
+  exec::Executor executor(runbook, options, sink);
+  return executor.run();
+}
+
+}  // namespace runbook
+
+namespace runbook::exec {
+namespace {
+
+std::string signal_name(int signo) {
+  switch (signo) {
+    case SIGINT:
+      return "SIGINT";
+    case SIGTERM:
+      return "SIGTERM";
+    case SIGHUP:
+      return "SIGHUP";
+  }
+  return "signal " + std::to_string(signo);
+}
+
+}  // namespace
+
+Executor::Executor(const Runbook& runbook, RunOptions options, EventSink& sink)
+    : runbook_(runbook),
+      options_(std::move(options)),
+      sink_(sink),
+      runner_(io_),
+      signals_(io_, SIGINT, SIGTERM, SIGHUP),
+      run_timer_(io_),
+      tick_timer_(io_),
+      graph_(runbook.steps),
+      plan_(graph_),
+      step_units_(runbook.steps.size(), nullptr) {
+  if (options_.run_id.empty()) options_.run_id = make_run_id();
+  max_parallel_ = std::max(1, options_.max_parallel.value_or(runbook.effective_max_parallel()));
+}
+
+RunOutcome Executor::run() {
+  RunOutcome outcome;
+  outcome.run_id = options_.run_id;
+  run_dir_ = options_.state_dir + "/runs/" + options_.run_id;
+  std::string error;
+  if (!make_directories(run_dir_, &error, 0700)) {
+    outcome.error = error;
+    return outcome;
+  }
+  const char* tmp_root = std::getenv("TMPDIR");
+  std::string tmp_template = std::string(tmp_root && *tmp_root ? tmp_root : "/tmp") + "/runbook-" +
+                             options_.run_id + "-XXXXXX";
+  if (!::mkdtemp(tmp_template.data())) {
+    outcome.error =
+        "cannot create a temporary directory " + tmp_template + ": " + std::strerror(errno);
+    return outcome;
+  }
+  env_ = std::make_unique<RunEnvironment>(runbook_, options_.run_id, tmp_template);
+  make_directories(tmp_template + "/.outputs", nullptr, 0700);
+  // Writing to a closed pipe (runbook run … | head) must not kill the engine
+  // while it has children to stop; steps get the default back.
+  std::signal(SIGPIPE, SIG_IGN);
+
+  Event started = event(EventKind::run_started);
+  started.runbook_name = runbook_.name;
+  started.runbook_path = runbook_.path;
+  started.total_steps = int(runbook_.steps.size());
+  emit(started);
+
+  run_started_ = std::chrono::steady_clock::now();
+  if (runbook_.timeout) {
+    run_timer_.expires_after(*runbook_.timeout);
+    run_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec || phase_ != Phase::steps || stopping_) return;
+      failed_ = true;
+      failure_reason_ = "the run timed out after " + format_duration(*runbook_.timeout);
+      Event w = event(EventKind::warning);
+      w.message = failure_reason_ + "; stopping running steps";
+      emit(w);
+      for (Unit& u : units_)
+        if (u.role == UnitRole::step && u.state == StepState::running) u.run_timed_out = true;
+      stop_steps(failure_reason_, /*cancel=*/false);
+    });
+  }
+  arm_signals();
+  arm_tick();
+  asio::post(io_, [this] {
+    fill_slots();
+    maybe_end_steps_phase();
+  });
+  io_.run();
+
+  remove_tree(env_->tmp_dir());
+  outcome.state = final_state_;
+  return outcome;
+}
+
+// ---- the graph ----
+
+void Executor::fill_slots() {
+  while (!stopping_ && running_steps_ < max_parallel_) {
+    std::optional<int> next = plan_.take_ready();
+    if (!next) break;
+    start_step(*next);
+  }
+}
+
+void Executor::start_step(int index) {
+  const Step& step = runbook_.steps[size_t(index)];
+  Unit& unit = units_.emplace_back();
+  unit.role = UnitRole::step;
+  unit.step_index = index;
+  unit.id = step.id;
+  unit.body = &step.body;
+  unit.deadline = step.deadline;
+  unit.allow_failure = step.allow_failure;
+  unit.on_done = [this](Unit& u) { on_step_done(u); };
+  step_units_[size_t(index)] = &unit;
+  start_order_.push_back(index);
+  ++running_steps_;
+  start_unit(unit);
+}
+
+void Executor::on_step_done(Unit& unit) {
+  --running_steps_;
+  ++ended_steps_;
+  bool allowed = (unit.state == StepState::failed &&
+                  (unit.allow_failure.any ||
+                   (unit.exit_code && unit.allow_failure.allows(*unit.exit_code)))) ||
+                 (unit.state == StepState::timed_out && unit.allow_failure.any);
+  if (allowed) {
+    Event w = event(EventKind::warning, &unit);
+    w.message = "step '" + unit.id + "' " + unit.message + " (allowed to fail)";
+    emit(w);
+  }
+  bool ok = unit.state == StepState::succeeded || unit.state == StepState::skipped || allowed;
+  if (!ok && !stopping_) {
+    failed_ = true;
+    failure_reason_ = "step '" + unit.id + "' " + unit.message;
+    stop_steps(failure_reason_, /*cancel=*/false);
+  }
+  std::vector<int> not_run;
+  plan_.mark_ended(unit.step_index, ok, &not_run);
+  for (int i : not_run) {
+    Event e = event(EventKind::step_ended);
+    e.step_id = runbook_.steps[size_t(i)].id;
+    e.state = StepState::not_run;
+    emit(e);
+  }
+  fill_slots();
+  maybe_end_steps_phase();
+}
+
+void Executor::stop_steps(const std::string& reason, bool cancel) {
+  stopping_ = true;
+  std::vector<int> not_run;
+  plan_.abandon(&not_run);
+  for (int i : not_run) {
+    Event e = event(EventKind::step_ended);
+    e.step_id = runbook_.steps[size_t(i)].id;
+    e.state = StepState::not_run;
+    e.message = reason;
+    emit(e);
+  }
+  std::vector<Unit*> running;
+  for (Unit& u : units_)
+    if (u.role == UnitRole::step && u.state == StepState::running) running.push_back(&u);
+  for (Unit* u : running) {
+    if (cancel) u->message = reason;
+    cancel_unit(*u);
+  }
+}
+
+void Executor::maybe_end_steps_phase() {
+  if (phase_ != Phase::steps || running_steps_ > 0) return;
+  if (!stopping_ && plan_.has_ready()) return;
+  run_timer_.cancel();
+  if ((failed_ || cancelled_) && runbook_.on_failure == OnFailure::rollback && !hard_stop_) {
+    start_rollback_phase();
+  } else {
+    start_hooks_phase();
+  }
+}
+
+// ---- rollback and hooks ----
+
+void Executor::start_rollback_phase() {
+  phase_ = Phase::rollback;
+  for (auto it = start_order_.rbegin(); it != start_order_.rend(); ++it)
+    if (runbook_.steps[size_t(*it)].rollback) rollback_queue_.push_back(*it);
+  run_next_rollback();
+}
+
+void Executor::run_next_rollback() {
+  if (hard_stop_ && rollback_next_ < rollback_queue_.size()) {
+    std::string skipped;
+    for (size_t i = rollback_next_; i < rollback_queue_.size(); ++i)
+      skipped += (skipped.empty() ? "" : ", ") + runbook_.steps[size_t(rollback_queue_[i])].id;
+    rollback_failed_ = true;
+    Event w = event(EventKind::warning);
+    w.message = "stopped at once: the rollbacks of " + skipped + " did not run";
+    emit(w);
+    rollback_next_ = rollback_queue_.size();
+  }
+  if (rollback_next_ >= rollback_queue_.size()) return start_hooks_phase();
+  int index = rollback_queue_[rollback_next_++];
+  const Step& step = runbook_.steps[size_t(index)];
+  Unit& unit = units_.emplace_back();
+  unit.role = UnitRole::rollback;
+  unit.step_index = index;
+  unit.id = step.id;
+  unit.body = &*step.rollback;
+  unit.on_done = [this](Unit& u) {
+    if (u.state != StepState::succeeded) rollback_failed_ = true;
+    run_next_rollback();
+  };
+  start_unit(unit);
+}
+
+void Executor::start_hooks_phase() {
+  phase_ = Phase::hooks;
+  if (!hard_stop_) {
+    bool ok = !failed_ && !cancelled_;
+    for (const Step& s : ok ? runbook_.hooks.on_success : runbook_.hooks.on_failure)
+      hook_queue_.push_back(&s);
+    for (const Step& s : runbook_.hooks.finally) hook_queue_.push_back(&s);
+  }
+  run_next_hook();
+}
+
+void Executor::run_next_hook() {
+  if (hard_stop_ || hook_next_ >= hook_queue_.size()) return finish();
+  const Step& hook = *hook_queue_[hook_next_++];
+  Unit& unit = units_.emplace_back();
+  unit.role = UnitRole::hook;
+  unit.id = hook.id;
+  unit.body = &hook.body;
+  unit.deadline = hook.deadline;
+  unit.on_done = [this](Unit& u) {
+    if (u.state != StepState::succeeded) {
+      Event w = event(EventKind::warning, &u);
+      w.message = "hook '" + u.id + "' " + u.message;
+      emit(w);
+    }
+    run_next_hook();
+  };
+  start_unit(unit);
+}
+
+void Executor::finish() {
+  phase_ = Phase::done;
+  if (rollback_failed_) {
+    final_state_ = RunState::rollback_failed;
+  } else if (cancelled_) {
+    final_state_ = RunState::cancelled;
+  } else if (failed_) {
+    final_state_ = RunState::failed;
+  } else {
+    final_state_ = RunState::succeeded;
+  }
+  Event e = event(EventKind::run_ended);
+  e.run_state = final_state_;
+  e.duration =
+      std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - run_started_);
+  e.message = failure_reason_;
+  e.total_steps = int(runbook_.steps.size());
+  emit(e);
+  boost::system::error_code ignored;
+  signals_.cancel(ignored);
+  runner_.close();
+  tick_timer_.cancel();
+  run_timer_.cancel();
+}
+
+// ---- signals and ticks ----
+
+void Executor::arm_signals() {
+  signals_.async_wait([this](const boost::system::error_code& ec, int signo) {
+    if (ec || phase_ == Phase::done) return;
+    on_signal(signo);
+    arm_signals();
+  });
+}
+
+void Executor::on_signal(int signo) {
+  ++signals_seen_;
+  Event w = event(EventKind::warning);
+  if (signals_seen_ == 1 && phase_ == Phase::steps) {
+    cancelled_ = true;
+    failure_reason_ = "cancelled by " + signal_name(signo);
+    w.message = failure_reason_ + ": stopping running steps (again to stop at once)";
+    emit(w);
+    stop_steps(failure_reason_, /*cancel=*/true);
+    return;
+  }
+  if (signals_seen_ == 1) {
+    w.message =
+        signal_name(signo) + " during " +
+        (phase_ == Phase::rollback ? "rollback: the rollback goes on" : "hooks: the hooks go on") +
+        " (again to stop at once)";
+    emit(w);
+    return;
+  }
+  hard_stop_ = true;
+  if (phase_ == Phase::steps) cancelled_ = true;
+  w.message = signal_name(signo) + " again: stopping at once";
+  emit(w);
+  stopping_ = true;
+  std::vector<Unit*> running;
+  for (Unit& u : units_)
+    if (u.state == StepState::running) running.push_back(&u);
+  for (Unit* u : running) {
+    u->cancel_requested = true;
+    if (!u->process || u->process->ended()) end_unit(*u, StepState::cancelled);
+  }
+  runner_.kill_all();
+}
+
+void Executor::arm_tick() {
+  std::optional<Duration> interval = sink_.tick_interval();
+  if (!interval) return;
+  tick_timer_.expires_after(*interval);
+  tick_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || phase_ == Phase::done) return;
+    sink_.on_tick();
+    arm_tick();
+  });
+}
+
+Event Executor::event(EventKind kind, const Unit* unit) const {
+  Event e;
+  e.kind = kind;
+  e.run_id = options_.run_id;
+  if (unit) {
+    e.step_id = unit->id;
+    e.attempt = unit->attempt;
+    e.max_attempts = unit->body ? unit->body->retry.attempts : 1;
+    e.state = unit->state;
+  }
+  return e;
+}
+
+}  // namespace runbook::exec

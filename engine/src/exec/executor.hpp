@@ -1,0 +1,129 @@
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "exec/process_runner.hpp"
+#include "exec/run_environment.hpp"
+#include "exec/step_log.hpp"
+#include "runbook/events.hpp"
+#include "runbook/executor.hpp"
+#include "runbook/graph.hpp"
+
+namespace runbook::exec {
+
+enum class UnitRole { step, rollback, hook };
+
+// One thing the executor runs with attempts, timeouts and retries: a step of
+// the graph, a step's rollback, or a hook.
+struct Unit {
+  UnitRole role = UnitRole::step;
+  int step_index = -1;  // into Runbook::steps, for steps and rollbacks
+  std::string id;       // as shown and logged
+  const StepBody* body = nullptr;
+  std::optional<Duration> deadline;
+  AllowFailure allow_failure;
+  std::function<void(Unit&)> on_done;
+
+  StepState state = StepState::pending;
+  int attempt = 0;
+  std::chrono::steady_clock::time_point started, attempt_started;
+  std::optional<std::chrono::steady_clock::time_point> deadline_at;
+  std::shared_ptr<ProcessRunner::Process> process;
+  std::unique_ptr<boost::asio::steady_timer> attempt_timer, deadline_timer, retry_timer;
+  bool attempt_timed_out = false;  // this attempt's `timeout` expired
+  bool deadline_hit = false;       // the step's `deadline` expired
+  bool cancel_requested = false;   // stopped by the run (failure elsewhere, cancel)
+  bool run_timed_out = false;      // stopped because the run's `timeout` expired
+  std::optional<int> exit_code;
+  int signal = 0;
+  std::string message;
+  StepLog log;
+  std::string log_path;
+  LineSplitter out_lines, err_lines;
+};
+
+// Drives one run (planner, driver, runner apart: the Plan says what is ready,
+// this decides what starts, the ProcessRunner starts it). Single-threaded:
+// everything happens on io_.
+class Executor {
+ public:
+  Executor(const Runbook& runbook, RunOptions options, EventSink& sink);
+  RunOutcome run();
+
+ private:
+  enum class Phase { steps, rollback, hooks, done };
+
+  // The graph.
+  void fill_slots();
+  void start_step(int index);
+  void on_step_done(Unit& unit);
+  void stop_steps(const std::string& reason, bool cancel);
+  void maybe_end_steps_phase();
+
+  // Rollback and hooks, one unit at a time.
+  void start_rollback_phase();
+  void run_next_rollback();
+  void start_hooks_phase();
+  void run_next_hook();
+  void finish();
+
+  // A unit's life.
+  void start_unit(Unit& unit);
+  void start_attempt(Unit& unit);
+  void on_attempt_exit(Unit& unit, const ProcessExit& exit);
+  void on_output(Unit& unit, OutputStream stream, std::string_view chunk);
+  void end_unit(Unit& unit, StepState state);
+  void cancel_unit(Unit& unit);
+
+  void on_signal(int signo);
+  void arm_signals();
+  void arm_tick();
+  Event event(EventKind kind, const Unit* unit = nullptr) const;
+  void emit(const Event& e) { sink_.on_event(e); }
+
+  const Runbook& runbook_;
+  RunOptions options_;
+  EventSink& sink_;
+  boost::asio::io_context io_;
+  ProcessRunner runner_;
+  boost::asio::signal_set signals_;
+  boost::asio::steady_timer run_timer_, tick_timer_;
+  Graph graph_;
+  Plan plan_;
+  std::unique_ptr<RunEnvironment> env_;
+  std::string run_dir_;
+  std::mt19937 rng_{std::random_device{}()};
+
+  std::deque<Unit> units_;         // stable addresses
+  std::vector<Unit*> step_units_;  // per step index, once started
+  std::vector<int> start_order_;   // step indexes in the order they started
+  int max_parallel_ = 1;
+  int running_steps_ = 0;
+  int ended_steps_ = 0;
+  Phase phase_ = Phase::steps;
+  bool stopping_ = false;  // no new step starts
+  bool cancelled_ = false;
+  bool failed_ = false;
+  bool hard_stop_ = false;  // second signal: kill everything, skip the rest
+  int signals_seen_ = 0;
+  std::string failure_reason_;
+
+  std::vector<int> rollback_queue_;  // step indexes, in the order to roll back
+  size_t rollback_next_ = 0;
+  bool rollback_failed_ = false;
+  std::vector<const Step*> hook_queue_;
+  size_t hook_next_ = 0;
+  std::chrono::steady_clock::time_point run_started_;
+  RunState final_state_ = RunState::failed;
+};
+
+}  // namespace runbook::exec

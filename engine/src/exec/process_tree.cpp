@@ -1,0 +1,107 @@
+#include "exec/process_tree.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <string>
+
+namespace runbook::exec {
+namespace {
+
+// Reads a whole small /proc file; empty on any error.
+std::string read_proc_file(const std::string& path) {
+  std::string text;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return text;
+  char buf[8192];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    text.append(buf, size_t(n));
+  }
+  ::close(fd);
+  return text;
+}
+
+bool is_number(const char* s) {
+  if (!*s) return false;
+  for (; *s; ++s)
+    if (*s < '0' || *s > '9') return false;
+  return true;
+}
+
+}  // namespace
+
+bool process_group_alive(pid_t pgid) {
+  return pgid > 0 && (::kill(-pgid, 0) == 0 || errno == EPERM);
+}
+
+std::vector<pid_t> engine_children() {
+  std::vector<pid_t> children;
+  DIR* tasks = ::opendir("/proc/self/task");
+  if (!tasks) return children;
+  while (dirent* e = ::readdir(tasks)) {
+    if (!is_number(e->d_name)) continue;
+    std::string list = read_proc_file(std::string("/proc/self/task/") + e->d_name + "/children");
+    const char* p = list.c_str();
+    char* end = nullptr;
+    for (long pid = std::strtol(p, &end, 10); end != p; pid = std::strtol(p, &end, 10)) {
+      children.push_back(pid_t(pid));
+      p = end;
+    }
+  }
+  ::closedir(tasks);
+  return children;
+}
+
+bool process_has_tag(pid_t pid, std::string_view tag) {
+  std::string env = read_proc_file("/proc/" + std::to_string(pid) + "/environ");
+  std::string wanted = std::string(kProcessTagVariable) + "=" + std::string(tag);
+  size_t pos = 0;
+  while (pos < env.size()) {
+    size_t end = env.find('\0', pos);
+    if (end == std::string::npos) end = env.size();
+    if (std::string_view(env).substr(pos, end - pos) == wanted) return true;
+    pos = end + 1;
+  }
+  return false;
+}
+
+std::vector<pid_t> find_tagged_processes(std::string_view tag) {
+  std::vector<pid_t> found;
+  DIR* proc = ::opendir("/proc");
+  if (!proc) return found;
+  pid_t self = ::getpid();
+  while (dirent* e = ::readdir(proc)) {
+    if (!is_number(e->d_name)) continue;
+    pid_t pid = pid_t(std::atol(e->d_name));
+    if (pid != self && process_has_tag(pid, tag)) found.push_back(pid);
+  }
+  ::closedir(proc);
+  return found;
+}
+
+Stragglers find_stragglers(pid_t pgid, std::string_view tag, bool full_scan) {
+  Stragglers s;
+  s.group_alive = process_group_alive(pgid);
+  if (full_scan) {
+    s.tagged = find_tagged_processes(tag);
+  } else {
+    for (pid_t child : engine_children())
+      if (process_has_tag(child, tag)) s.tagged.push_back(child);
+  }
+  return s;
+}
+
+void signal_straggler(pid_t pid, pid_t attempt_pgid, int sig) {
+  pid_t its_group = ::getpgid(pid);
+  if (its_group > 0 && its_group != attempt_pgid && its_group == pid) ::kill(-its_group, sig);
+  ::kill(pid, sig);
+}
+
+}  // namespace runbook::exec

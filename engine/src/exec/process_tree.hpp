@@ -1,0 +1,42 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace runbook::exec {
+
+// The environment variable that marks every process of one attempt, so that
+// descendants which left the attempt's process group can still be found.
+inline constexpr std::string_view kProcessTagVariable = "RUNBOOK_PROCESS_TAG";
+
+// True while any process is in process group `pgid`.
+bool process_group_alive(pid_t pgid);
+
+// The engine's own children (Linux: /proc/self/task/*/children).
+std::vector<pid_t> engine_children();
+
+// True when process `pid` carries RUNBOOK_PROCESS_TAG=`tag` in its environment.
+bool process_has_tag(pid_t pid, std::string_view tag);
+
+// Every process on the machine carrying the tag (a /proc scan: the slow path,
+// used only when stopping a step).
+std::vector<pid_t> find_tagged_processes(std::string_view tag);
+
+// What is left of one attempt: its process group, and tagged processes that
+// left it. Without `full_scan` only the engine's adopted children are looked
+// at (cheap: a step that ends cleanly pays for this on every attempt).
+struct Stragglers {
+  bool group_alive = false;
+  std::vector<pid_t> tagged;
+  bool empty() const { return !group_alive && tagged.empty(); }
+};
+Stragglers find_stragglers(pid_t pgid, std::string_view tag, bool full_scan);
+
+// Sends `sig` to a tagged process and, when it leads a group of its own, to
+// that group.
+void signal_straggler(pid_t pid, pid_t attempt_pgid, int sig);
+
+}  // namespace runbook::exec

@@ -1,0 +1,85 @@
+#include "exec/run_environment.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <sstream>
+
+extern char** environ;
+
+namespace runbook::exec {
+namespace {
+
+void set_var(std::vector<std::pair<std::string, std::string>>& vars, const std::string& name,
+             std::string value) {
+  auto it = std::lower_bound(vars.begin(), vars.end(), name,
+                             [](const auto& kv, const std::string& n) { return kv.first < n; });
+  if (it != vars.end() && it->first == name) {
+    it->second = std::move(value);
+  } else {
+    vars.insert(it, {name, std::move(value)});
+  }
+}
+
+}  // namespace
+
+RunEnvironment::RunEnvironment(const Runbook& runbook, std::string run_id, std::string tmp_dir)
+    : run_id_(std::move(run_id)), tmp_dir_(std::move(tmp_dir)) {
+  for (char** e = environ; e && *e; ++e) {
+    const char* eq = std::strchr(*e, '=');
+    if (!eq) continue;
+    std::string name(*e, size_t(eq - *e));
+    // The engine's own markers never leak into a step's processes.
+    if (name.rfind("RUNBOOK_PROCESS_TAG", 0) == 0) continue;
+    base_.emplace_back(std::move(name), std::string(eq + 1));
+  }
+  std::sort(base_.begin(), base_.end());
+  base_.erase(std::unique(base_.begin(), base_.end(),
+                          [](const auto& a, const auto& b) { return a.first == b.first; }),
+              base_.end());
+  for (const auto& [name, text] : runbook.env) set_var(base_, name, text.value);
+}
+
+std::vector<std::string> RunEnvironment::for_attempt(const StepBody& body,
+                                                     const std::string& step_id, int attempt,
+                                                     const std::string& output_file) const {
+  auto vars = base_;
+  for (const auto& [name, text] : body.env) set_var(vars, name, text.value);
+  set_var(vars, "RUNBOOK_RUN_ID", run_id_);
+  set_var(vars, "RUNBOOK_STEP_ID", step_id);
+  set_var(vars, "RUNBOOK_ATTEMPT", std::to_string(attempt));
+  set_var(vars, "RUNBOOK_TMP", tmp_dir_);
+  set_var(vars, "RUNBOOK_OUTPUT", output_file);
+  std::vector<std::string> env;
+  env.reserve(vars.size());
+  for (auto& [name, value] : vars) env.push_back(name + "=" + value);
+  return env;
+}
+
+std::vector<std::string> command_line(const StepBody& body) {
+  std::vector<std::string> argv;
+  switch (body.kind) {
+    case ActionKind::run: {
+      if (body.shell.empty() || body.shell == "bash") {
+        argv = {"bash", "-eo", "pipefail", "-c"};
+      } else {
+        // `shell: python3 -u` → python3 -u -c SCRIPT
+        std::istringstream words(body.shell);
+        for (std::string w; words >> w;) argv.push_back(w);
+        argv.push_back("-c");
+      }
+      argv.push_back(body.run.value);
+      break;
+    }
+    case ActionKind::exec:
+      for (const Text& t : body.exec) argv.push_back(t.value);
+      break;
+    case ActionKind::uses:
+    case ActionKind::none:
+      break;
+  }
+  return argv;
+}
+
+}  // namespace runbook::exec

@@ -1,0 +1,281 @@
+// The life of one unit (a step, a rollback or a hook): attempts, timeouts,
+// retries, and its end. Part of Executor; see executor.hpp.
+
+#include <boost/asio/post.hpp>
+#include <csignal>
+#include <cstring>
+
+#include "exec/executor.hpp"
+#include "exec/retry_policy.hpp"
+#include "util/time_format.hpp"
+
+namespace asio = boost::asio;
+
+namespace runbook::exec {
+namespace {
+
+EventKind started_kind(UnitRole role) {
+  switch (role) {
+    case UnitRole::step:
+      return EventKind::step_started;
+    case UnitRole::rollback:
+      return EventKind::rollback_started;
+    case UnitRole::hook:
+      return EventKind::hook_started;
+  }
+  return EventKind::step_started;
+}
+
+EventKind ended_kind(UnitRole role) {
+  switch (role) {
+    case UnitRole::step:
+      return EventKind::step_ended;
+    case UnitRole::rollback:
+      return EventKind::rollback_ended;
+    case UnitRole::hook:
+      return EventKind::hook_ended;
+  }
+  return EventKind::step_ended;
+}
+
+std::string describe_command(const StepBody& body) {
+  switch (body.kind) {
+    case ActionKind::run:
+      return body.run.value;
+    case ActionKind::exec: {
+      std::string s;
+      for (const Text& t : body.exec) s += (s.empty() ? "" : " ") + t.value;
+      return s;
+    }
+    case ActionKind::uses:
+      return "uses: " + body.uses;
+    case ActionKind::none:
+      return "";
+  }
+  return "";
+}
+
+std::string describe_signal(int signo) {
+  const char* name = sigabbrev_np(signo);
+  return name ? std::string("SIG") + name : "signal " + std::to_string(signo);
+}
+
+std::string log_file_name(const Unit& unit) {
+  switch (unit.role) {
+    case UnitRole::step:
+      return unit.id + ".log";
+    case UnitRole::rollback:
+      return unit.id + ".rollback.log";
+    case UnitRole::hook:
+      return "hook." + unit.id + ".log";
+  }
+  return unit.id + ".log";
+}
+
+}  // namespace
+
+void Executor::start_unit(Unit& unit) {
+  unit.state = StepState::running;
+  unit.started = std::chrono::steady_clock::now();
+  unit.log_path = run_dir_ + "/" + log_file_name(unit);
+  std::string error;
+  if (!unit.log.open(unit.log_path, &error)) {
+    Event w = event(EventKind::warning, &unit);
+    w.message = error;
+    emit(w);
+  }
+  Event e = event(started_kind(unit.role), &unit);
+  e.message = describe_command(*unit.body);
+  e.log_path = unit.log_path;
+  emit(e);
+
+  if (unit.deadline) {
+    unit.deadline_at = unit.started + *unit.deadline;
+    unit.deadline_timer = std::make_unique<asio::steady_timer>(io_, *unit.deadline_at);
+    unit.deadline_timer->async_wait([this, &unit](const boost::system::error_code& ec) {
+      if (ec || unit.state != StepState::running) return;
+      unit.deadline_hit = true;
+      unit.message = "reached its deadline of " + format_duration(*unit.deadline);
+      if (unit.process && !unit.process->ended()) {
+        unit.process->stop();
+      } else {
+        end_unit(unit, StepState::timed_out);  // waiting between attempts
+      }
+    });
+  }
+  if (unit.body->kind == ActionKind::uses) {
+    // Plugin step kinds arrive with the plugin loader; until then the loader
+    // refuses runbooks that use them, so this is only reached by mistake.
+    unit.message = "step kind '" + unit.body->uses + "' is not available";
+    asio::post(io_, [this, &unit] { end_unit(unit, StepState::failed); });
+    return;
+  }
+  start_attempt(unit);
+}
+
+void Executor::start_attempt(Unit& unit) {
+  ++unit.attempt;
+  unit.attempt_timed_out = false;
+  unit.exit_code.reset();
+  unit.signal = 0;
+  unit.attempt_started = std::chrono::steady_clock::now();
+  emit(event(EventKind::attempt_started, &unit));
+
+  const StepBody& body = *unit.body;
+  ProcessSpec spec;
+  spec.argv = command_line(body);
+  std::string output_file = env_->tmp_dir() + "/.outputs/" + log_file_name(unit);
+  spec.env = env_->for_attempt(body, unit.id, unit.attempt, output_file);
+  if (body.workdir) spec.workdir = body.workdir->value;
+  spec.tag = options_.run_id + "/" + log_file_name(unit) + "/" + std::to_string(unit.attempt);
+  spec.kill_grace = body.kill_grace;
+  unit.log.write_note(std::chrono::system_clock::now(),
+                      "attempt " + std::to_string(unit.attempt) + " of " +
+                          std::to_string(body.retry.attempts) + ": " + describe_command(body));
+
+  unit.process = runner_.start(
+      std::move(spec),
+      [this, &unit](OutputStream stream, std::string_view chunk) {
+        on_output(unit, stream, chunk);
+      },
+      [this, &unit](const ProcessExit& exit) { on_attempt_exit(unit, exit); });
+
+  if (body.timeout) {
+    if (!unit.attempt_timer) unit.attempt_timer = std::make_unique<asio::steady_timer>(io_);
+    unit.attempt_timer->expires_after(*body.timeout);
+    unit.attempt_timer->async_wait([&unit](const boost::system::error_code& ec) {
+      if (ec || !unit.process || unit.process->ended()) return;
+      unit.attempt_timed_out = true;
+      unit.process->stop();
+    });
+  }
+}
+
+void Executor::on_output(Unit& unit, OutputStream stream, std::string_view chunk) {
+  bool is_stderr = stream == OutputStream::err;
+  LineSplitter& lines = is_stderr ? unit.err_lines : unit.out_lines;
+  Event e = event(EventKind::output, &unit);
+  e.is_stderr = is_stderr;
+  lines.feed(chunk, [&](std::string_view line) {
+    e.ts = std::chrono::system_clock::now();
+    unit.log.write_line(e.ts, is_stderr, line);
+    e.line = line;
+    emit(e);
+  });
+}
+
+void Executor::on_attempt_exit(Unit& unit, const ProcessExit& exit) {
+  if (unit.attempt_timer) unit.attempt_timer->cancel();
+  for (bool is_stderr : {false, true}) {
+    Event e = event(EventKind::output, &unit);
+    e.is_stderr = is_stderr;
+    (is_stderr ? unit.err_lines : unit.out_lines).finish([&](std::string_view line) {
+      unit.log.write_line(e.ts, is_stderr, line);
+      e.line = line;
+      emit(e);
+    });
+  }
+  unit.process.reset();
+  auto now = std::chrono::steady_clock::now();
+
+  AttemptOutcome outcome;
+  StepState attempt_state;
+  if (!exit.started) {
+    outcome = AttemptOutcome::not_started;
+    attempt_state = StepState::failed;
+    unit.message = "could not start: " + exit.error;
+  } else if (unit.deadline_hit || unit.attempt_timed_out || unit.run_timed_out) {
+    outcome = AttemptOutcome::timed_out;
+    attempt_state = StepState::timed_out;
+    if (unit.attempt_timed_out)
+      unit.message = "timed out after " + format_duration(*unit.body->timeout);
+    if (unit.run_timed_out) unit.message = "stopped: " + failure_reason_;
+  } else if (unit.cancel_requested) {
+    outcome = AttemptOutcome::failed;
+    attempt_state = StepState::cancelled;
+    if (unit.message.empty()) unit.message = "stopped: " + failure_reason_;
+  } else if (exit.signal == 0 && exit.exit_code == 0) {
+    outcome = AttemptOutcome::succeeded;
+    attempt_state = StepState::succeeded;
+    unit.message.clear();
+  } else {
+    outcome = AttemptOutcome::failed;
+    attempt_state = StepState::failed;
+    unit.message = exit.signal ? "was killed by " + describe_signal(exit.signal)
+                               : "exited with code " + std::to_string(exit.exit_code);
+  }
+  if (exit.started && exit.signal == 0) unit.exit_code = exit.exit_code;
+  unit.signal = exit.signal;
+
+  bool may_retry = attempt_state != StepState::cancelled && !unit.cancel_requested &&
+                   !unit.deadline_hit && !unit.run_timed_out && !hard_stop_ &&
+                   (unit.role != UnitRole::step || !stopping_) &&
+                   should_retry(unit.body->retry, unit.attempt, outcome, unit.exit_code);
+  Duration delay{0};
+  if (may_retry) {
+    std::uniform_real_distribution<double> random01(0.0, 1.0);
+    delay = retry_delay(unit.body->retry, unit.attempt, random01(rng_));
+    if (unit.deadline_at && now + delay >= *unit.deadline_at) {
+      may_retry = false;
+      unit.message +=
+          "; no time for another attempt before its deadline of " + format_duration(*unit.deadline);
+    }
+  }
+
+  Event ended = event(EventKind::attempt_ended, &unit);
+  ended.state = attempt_state;
+  ended.exit_code = unit.exit_code;
+  ended.signal = unit.signal;
+  ended.duration = std::chrono::duration_cast<Duration>(now - unit.attempt_started);
+  ended.message = unit.message;
+  if (may_retry) ended.retry_in = delay;
+  emit(ended);
+  unit.log.write_note(std::chrono::system_clock::now(),
+                      std::string("attempt ") + std::to_string(unit.attempt) + " " +
+                          to_string(attempt_state) +
+                          (unit.message.empty() ? "" : ": " + unit.message));
+
+  if (may_retry) {
+    if (!unit.retry_timer) unit.retry_timer = std::make_unique<asio::steady_timer>(io_);
+    unit.retry_timer->expires_after(delay);
+    unit.retry_timer->async_wait([this, &unit](const boost::system::error_code& ec) {
+      if (ec || unit.state != StepState::running) return;
+      start_attempt(unit);
+    });
+    return;
+  }
+  end_unit(unit, attempt_state);
+}
+
+void Executor::end_unit(Unit& unit, StepState state) {
+  if (unit.state != StepState::running) return;
+  for (auto* timer : {unit.attempt_timer.get(), unit.deadline_timer.get(), unit.retry_timer.get()})
+    if (timer) timer->cancel();
+  unit.state = state;
+  unit.log.write_note(std::chrono::system_clock::now(), std::string("ended: ") + to_string(state));
+  unit.log.close();
+  Event e = event(ended_kind(unit.role), &unit);
+  e.exit_code = unit.exit_code;
+  e.signal = unit.signal;
+  e.duration =
+      std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - unit.started);
+  e.message = unit.message;
+  e.log_path = unit.log_path;
+  emit(e);
+  auto on_done = std::move(unit.on_done);
+  if (on_done) on_done(unit);
+}
+
+void Executor::cancel_unit(Unit& unit) {
+  if (unit.state != StepState::running) return;
+  unit.cancel_requested = true;
+  if (unit.process && !unit.process->ended()) {
+    unit.process->stop();
+    return;
+  }
+  // Between attempts (or not started yet): nothing to stop.
+  if (unit.message.empty()) unit.message = "stopped: " + failure_reason_;
+  end_unit(unit, unit.run_timed_out ? StepState::timed_out : StepState::cancelled);
+}
+
+}  // namespace runbook::exec
