@@ -68,6 +68,10 @@ struct Event {
   std::string runbook_name;
   std::string runbook_path;
   int total_steps = 0;
+  bool resumed = false;      // run_started: an earlier process began this run
+  bool rollback_only = false;  // run_started: `runbook rollback RUN_ID`
+  std::string trigger;       // run_started: cli, cron, alert, api
+  std::string params_json;   // run_started: params, secrets masked
   std::string log_path;              // step_started: where its output goes
   std::optional<Duration> retry_in;  // attempt_ended: when the next attempt starts
 };
@@ -75,10 +79,21 @@ struct Event {
 // Consumes events: the terminal display, JSON output, the audit log, history
 // and metrics are all sinks of the same stream. Called on the executor's
 // thread only, in order.
+//
+// Write-ahead: before the executor spawns anything it calls flush(); a sink
+// that must be durable (the audit log) makes everything it was given durable
+// there, and reports a failure through error(). Once error() is set the
+// executor starts nothing more and fails the run (fail closed).
 class EventSink {
  public:
   virtual ~EventSink() = default;
   virtual void on_event(const Event& e) = 0;
+  // Makes every event received so far durable. Several step.started events
+  // may be flushed at once, so that a wide DAG pays one fsync, not one a step.
+  virtual void flush() {}
+  // A sticky error ("cannot write audit log /x/audit.jsonl: No space left on
+  // device"); empty while all is well.
+  virtual std::string error() const { return {}; }
   // A sink that redraws with time (the live board) asks to be called every
   // interval while the run goes on.
   virtual std::optional<Duration> tick_interval() const { return std::nullopt; }
@@ -100,6 +115,14 @@ class EventFanout : public EventSink {
   }
   void on_tick() override {
     for (EventSink* s : sinks_) s->on_tick();
+  }
+  void flush() override {
+    for (EventSink* s : sinks_) s->flush();
+  }
+  std::string error() const override {
+    for (EventSink* s : sinks_)
+      if (std::string e = s->error(); !e.empty()) return e;
+    return {};
   }
 
  private:

@@ -2,6 +2,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "runbook/events.hpp"
 #include "runbook/model.hpp"
@@ -13,6 +14,13 @@ struct RunOptions {
   std::string run_id;               // empty: a new one (make_run_id)
   std::string trigger = "cli";      // cli, cron, alert, api
   std::optional<int> max_parallel;  // overrides the runbook's
+  // Resume: steps recorded as succeeded by an earlier process of the same run
+  // (same run_id). They are not run again and count as succeeded.
+  std::vector<std::string> already_succeeded;
+  bool resumed = false;  // shown in run.started
+  // The run's params as a JSON object, secrets already masked; recorded in
+  // run.started for the audit log and history.
+  std::string params_json = "{}";
 };
 
 struct RunOutcome {
@@ -26,6 +34,13 @@ struct RunOutcome {
 // second one stops at once). Every process it started has ended when it
 // returns. `runbook` must have loaded without diagnostics.
 RunOutcome execute_runbook(const Runbook& runbook, const RunOptions& options, EventSink& sink);
+
+// Runs only the rollbacks of `started_steps` (step ids in the order they
+// started), newest first, one at a time: `runbook rollback RUN_ID` on a run
+// that stopped without rolling back. Ends `failed` when every rollback
+// succeeded (the run it undoes had failed), `rollback_failed` otherwise.
+RunOutcome execute_rollback(const Runbook& runbook, const std::vector<std::string>& started_steps,
+                            const RunOptions& options, EventSink& sink);
 
 // The state directory: $RUNBOOK_STATE_DIR, else $XDG_STATE_HOME/runbook,
 // else ~/.local/state/runbook.

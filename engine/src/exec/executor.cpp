@@ -78,6 +78,9 @@ RunOutcome Executor::run() {
   started.runbook_name = runbook_.name;
   started.runbook_path = runbook_.path;
   started.total_steps = int(runbook_.steps.size());
+  started.resumed = options_.resumed;
+  started.trigger = options_.trigger;
+  started.params_json = options_.params_json;
   emit(started);
 
   run_started_ = std::chrono::steady_clock::now();
@@ -111,14 +114,24 @@ RunOutcome Executor::run() {
 // ---- the graph ----
 
 void Executor::fill_slots() {
+  // Announce every step that can start now, make that durable once, then
+  // spawn them: a wide DAG pays one audit fsync per wave, not one per step.
+  std::vector<Unit*> batch;
   while (!stopping_ && running_steps_ < max_parallel_) {
     std::optional<int> next = plan_.take_ready();
     if (!next) break;
-    start_step(*next);
+    Unit& unit = add_step_unit(*next);
+    if (announce_unit(unit)) {
+      prepare_attempt(unit);
+      batch.push_back(&unit);
+    }
   }
+  if (batch.empty()) return;
+  sink_.flush();
+  for (Unit* unit : batch) launch_attempt(*unit);
 }
 
-void Executor::start_step(int index) {
+Unit& Executor::add_step_unit(int index) {
   const Step& step = runbook_.steps[size_t(index)];
   Unit& unit = units_.emplace_back();
   unit.role = UnitRole::step;
@@ -131,7 +144,7 @@ void Executor::start_step(int index) {
   step_units_[size_t(index)] = &unit;
   start_order_.push_back(index);
   ++running_steps_;
-  start_unit(unit);
+  return unit;
 }
 
 void Executor::on_step_done(Unit& unit) {

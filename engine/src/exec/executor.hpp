@@ -64,7 +64,7 @@ class Executor {
 
   // The graph.
   void fill_slots();
-  void start_step(int index);
+  Unit& add_step_unit(int index);
   void on_step_done(Unit& unit);
   void stop_steps(const std::string& reason, bool cancel);
   void maybe_end_steps_phase();
@@ -77,8 +77,12 @@ class Executor {
   void finish();
 
   // A unit's life.
+  // start_unit = announce_unit, prepare_attempt, flush the sinks, then
+  // launch_attempt; fill_slots does the same for many steps with one flush.
   void start_unit(Unit& unit);
-  void start_attempt(Unit& unit);
+  bool announce_unit(Unit& unit);  // false: it ended before any attempt
+  void prepare_attempt(Unit& unit);
+  void launch_attempt(Unit& unit);
   void on_attempt_exit(Unit& unit, const ProcessExit& exit);
   void on_output(Unit& unit, OutputStream stream, std::string_view chunk);
   void end_unit(Unit& unit, StepState state);

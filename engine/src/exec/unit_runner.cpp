@@ -75,6 +75,13 @@ std::string log_file_name(const Unit& unit) {
 }  // namespace
 
 void Executor::start_unit(Unit& unit) {
+  if (!announce_unit(unit)) return;
+  prepare_attempt(unit);
+  sink_.flush();
+  launch_attempt(unit);
+}
+
+bool Executor::announce_unit(Unit& unit) {
   unit.state = StepState::running;
   unit.started = std::chrono::steady_clock::now();
   unit.log_path = run_dir_ + "/" + log_file_name(unit);
@@ -108,19 +115,34 @@ void Executor::start_unit(Unit& unit) {
     // refuses runbooks that use them, so this is only reached by mistake.
     unit.message = "step kind '" + unit.body->uses + "' is not available";
     asio::post(io_, [this, &unit] { end_unit(unit, StepState::failed); });
-    return;
+    return false;
   }
-  start_attempt(unit);
+  return true;
 }
 
-void Executor::start_attempt(Unit& unit) {
+void Executor::prepare_attempt(Unit& unit) {
   ++unit.attempt;
   unit.attempt_timed_out = false;
   unit.exit_code.reset();
   unit.signal = 0;
   unit.attempt_started = std::chrono::steady_clock::now();
   emit(event(EventKind::attempt_started, &unit));
+}
 
+void Executor::launch_attempt(Unit& unit) {
+  // Fail closed: what cannot be recorded does not run.
+  if (std::string error = sink_.error(); !error.empty()) {
+    unit.message = "not started: " + error;
+    asio::post(io_, [this, &unit, error] {
+      if (!failed_ && !cancelled_) {
+        failed_ = true;
+        failure_reason_ = error;
+      }
+      if (phase_ == Phase::steps && !stopping_) stop_steps(error, /*cancel=*/false);
+      end_unit(unit, StepState::failed);
+    });
+    return;
+  }
   const StepBody& body = *unit.body;
   ProcessSpec spec;
   spec.argv = command_line(body);
@@ -240,7 +262,9 @@ void Executor::on_attempt_exit(Unit& unit, const ProcessExit& exit) {
     unit.retry_timer->expires_after(delay);
     unit.retry_timer->async_wait([this, &unit](const boost::system::error_code& ec) {
       if (ec || unit.state != StepState::running) return;
-      start_attempt(unit);
+      prepare_attempt(unit);
+      sink_.flush();
+      launch_attempt(unit);
     });
     return;
   }
