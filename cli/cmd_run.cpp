@@ -21,6 +21,43 @@ struct RunFlags {
   std::string output = "text";
 };
 
+// Parts of the format this version loads and validates but cannot run yet.
+// Running such a runbook would silently do the wrong thing (a `when: false`
+// step would run), so it is refused before anything starts.
+std::string unsupported_features(const Runbook& runbook) {
+  auto uses_templates = [](const StepBody& b) {
+    if (b.run.value.find("${{") != std::string::npos) return true;
+    for (const Text& t : b.exec)
+      if (t.value.find("${{") != std::string::npos) return true;
+    for (const auto& [name, t] : b.env)
+      if (t.value.find("${{") != std::string::npos) return true;
+    return b.workdir && b.workdir->value.find("${{") != std::string::npos;
+  };
+  std::vector<const Step*> all;
+  for (const Step& s : runbook.steps) all.push_back(&s);
+  for (const auto* list :
+       {&runbook.hooks.on_success, &runbook.hooks.on_failure, &runbook.hooks.finally})
+    for (const Step& s : *list) all.push_back(&s);
+  for (const Step* s : all) {
+    std::string where = "step '" + s->id + "' ";
+    if (s->when) return where + "uses 'when', which this version cannot run yet";
+    if (s->for_each || s->for_each_list)
+      return where + "uses 'for_each', which this version cannot run yet";
+    if (s->body.kind == ActionKind::uses || (s->rollback && s->rollback->kind == ActionKind::uses))
+      return where + "uses a plugin step kind ('uses'), which this version cannot run yet";
+    if (uses_templates(s->body) || (s->rollback && uses_templates(*s->rollback)) ||
+        (s->confirm && s->confirm->value.find("${{") != std::string::npos))
+      return where + "uses ${{ }} templates, which this version cannot run yet";
+  }
+  for (const auto& [name, t] : runbook.env)
+    if (t.value.find("${{") != std::string::npos)
+      return "env '" + name + "' uses ${{ }} templates, which this version cannot run yet";
+  if (!runbook.params.empty())
+    return "the runbook declares params, which this version cannot run yet";
+  if (runbook.lock) return "the runbook sets 'lock', which this version cannot run yet";
+  return "";
+}
+
 int run_command(const RunFlags& flags) {
   LoadResult loaded = load_runbook_file(flags.file);
   if (!loaded.ok()) {
@@ -28,12 +65,27 @@ int run_command(const RunFlags& flags) {
     return 2;
   }
   const Runbook& runbook = *loaded.runbook;
+  if (std::string missing = unsupported_features(runbook); !missing.empty()) {
+    std::cerr << flags.file << ": error: " << missing << "\n";
+    return 2;
+  }
   std::optional<int> max_parallel;
   if (flags.max_parallel > 0) max_parallel = flags.max_parallel;
 
   if (flags.dry_run) {
     std::cout << describe_plan(runbook, max_parallel.value_or(runbook.effective_max_parallel()));
     return 0;
+  }
+
+  std::vector<std::string> asking = steps_that_confirm(runbook);
+  if (!asking.empty() && !flags.yes && !::isatty(STDIN_FILENO)) {
+    std::string ids;
+    for (const std::string& id : asking) ids += (ids.empty() ? "" : ", ") + id;
+    std::cerr << "runbook: refusing to start: step" << (asking.size() > 1 ? "s " : " ") << ids
+              << (asking.size() > 1 ? " ask" : " asks")
+              << " for confirmation and there is no terminal to ask on; run with --yes to "
+                 "answer yes\n";
+    return 2;
   }
 
   std::unique_ptr<EventSink> display;
@@ -55,6 +107,7 @@ int run_command(const RunFlags& flags) {
   RunOptions options;
   options.state_dir = default_state_dir();
   options.max_parallel = max_parallel;
+  options.assume_yes = flags.yes;
   RunOutcome outcome = execute_runbook(runbook, options, sinks);
   if (!outcome.error.empty()) {
     std::cerr << "runbook: cannot start the run: " << outcome.error << "\n";

@@ -38,6 +38,8 @@ enum class EventKind {
   rollback_ended,
   hook_started,
   hook_ended,
+  confirm_asked,     // message: the question; the display prompts [y/N]
+  confirm_answered,  // message: "yes" or "no"
   warning,  // something a person should see that does not change a state
   run_ended,
 };

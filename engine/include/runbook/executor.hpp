@@ -14,6 +14,9 @@ struct RunOptions {
   std::string run_id;               // empty: a new one (make_run_id)
   std::string trigger = "cli";      // cli, cron, alert, api
   std::optional<int> max_parallel;  // overrides the runbook's
+  // `confirm:` questions: answered yes by --yes; otherwise asked on the
+  // terminal (stdin). The caller refuses a run that would ask without one.
+  bool assume_yes = false;
   // Resume: steps recorded as succeeded by an earlier process of the same run
   // (same run_id). They are not run again and count as succeeded.
   std::vector<std::string> already_succeeded;
@@ -34,6 +37,9 @@ struct RunOutcome {
 // second one stops at once). Every process it started has ended when it
 // returns. `runbook` must have loaded without diagnostics.
 RunOutcome execute_runbook(const Runbook& runbook, const RunOptions& options, EventSink& sink);
+
+// The ids of the steps (and hooks) that ask for confirmation, in file order.
+std::vector<std::string> steps_that_confirm(const Runbook& runbook);
 
 // Runs only the rollbacks of `started_steps` (step ids in the order they
 // started), newest first, one at a time: `runbook rollback RUN_ID` on a run

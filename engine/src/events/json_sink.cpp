@@ -58,6 +58,8 @@ class JsonSink : public EventSink {
         if (!e.message.empty()) field("message", e.message);
         break;
       case EventKind::warning:
+      case EventKind::confirm_asked:
+      case EventKind::confirm_answered:
         field("message", e.message);
         break;
       case EventKind::run_ended:

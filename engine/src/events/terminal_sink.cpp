@@ -121,6 +121,16 @@ class TerminalSink : public EventSink {
         finished_line(e, "hook " + std::string(to_string(e.state)),
                       e.state == StepState::succeeded);
         break;
+      case EventKind::confirm_asked:
+        clear_board();
+        prompting_ = true;
+        std::fprintf(o_.out, "%s %s: %s [y/N] ", paint(kBold, "?").c_str(), e.step_id.c_str(),
+                     e.message.c_str());
+        break;
+      case EventKind::confirm_answered:
+        prompting_ = false;
+        if (!o_.live) plain(e, "confirmation: " + e.message);
+        break;
       case EventKind::warning:
         above(paint(kYellow, "warning: ") + e.message);
         break;
@@ -259,6 +269,7 @@ class TerminalSink : public EventSink {
   }
 
   void redraw() {
+    if (prompting_) return;  // the question stays on screen until answered
     clear_board();
     if (running_.empty() && total_ == 0) return;
     auto now = std::chrono::steady_clock::now();
@@ -301,6 +312,7 @@ class TerminalSink : public EventSink {
   unsigned frame_ = 0;
   bool rolling_back_ = false;
   bool finished_ = false;
+  bool prompting_ = false;
 };
 
 }  // namespace

@@ -1,6 +1,12 @@
 #include "exec/executor.hpp"
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <boost/asio/buffers_iterator.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/read_until.hpp>
+#include <cctype>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -15,6 +21,24 @@ namespace runbook {
 RunOutcome execute_runbook(const Runbook& runbook, const RunOptions& options, EventSink& sink) {
   exec::Executor executor(runbook, options, sink);
   return executor.run();
+}
+
+RunOutcome execute_rollback(const Runbook& runbook, const std::vector<std::string>& started_steps,
+                            const RunOptions& options, EventSink& sink) {
+  std::vector<int> started;
+  for (const std::string& id : started_steps) {
+    for (size_t i = 0; i < runbook.steps.size(); ++i)
+      if (runbook.steps[i].id == id) started.push_back(int(i));
+  }
+  exec::Executor executor(runbook, options, sink);
+  return executor.run_rollbacks(std::move(started));
+}
+
+std::vector<std::string> steps_that_confirm(const Runbook& runbook) {
+  std::vector<std::string> ids;
+  for (const Step& s : runbook.steps)
+    if (s.confirm) ids.push_back(s.id);
+  return ids;
 }
 
 }  // namespace runbook
@@ -51,6 +75,14 @@ Executor::Executor(const Runbook& runbook, RunOptions options, EventSink& sink)
   max_parallel_ = std::max(1, options_.max_parallel.value_or(runbook.effective_max_parallel()));
 }
 
+RunOutcome Executor::run_rollbacks(std::vector<int> started) {
+  rollback_only_ = true;
+  start_order_ = std::move(started);
+  failed_ = true;
+  failure_reason_ = "rolled back on request";
+  return run();
+}
+
 RunOutcome Executor::run() {
   RunOutcome outcome;
   outcome.run_id = options_.run_id;
@@ -81,6 +113,7 @@ RunOutcome Executor::run() {
   started.resumed = options_.resumed;
   started.trigger = options_.trigger;
   started.params_json = options_.params_json;
+  started.rollback_only = rollback_only_;
   emit(started);
 
   run_started_ = std::chrono::steady_clock::now();
@@ -101,6 +134,7 @@ RunOutcome Executor::run() {
   arm_signals();
   arm_tick();
   asio::post(io_, [this] {
+    if (rollback_only_) return start_rollback_phase();
     fill_slots();
     maybe_end_steps_phase();
   });
@@ -120,15 +154,87 @@ void Executor::fill_slots() {
   while (!stopping_ && running_steps_ < max_parallel_) {
     std::optional<int> next = plan_.take_ready();
     if (!next) break;
+    const Step& step = runbook_.steps[size_t(*next)];
+    if (std::find(options_.already_succeeded.begin(), options_.already_succeeded.end(), step.id) !=
+        options_.already_succeeded.end()) {
+      // Resumed: an earlier process of this run recorded it as succeeded. It
+      // still counts as started, so a failure later rolls it back.
+      start_order_.push_back(*next);
+      Event e = event(EventKind::step_ended);
+      e.step_id = step.id;
+      e.state = StepState::succeeded;
+      e.message = "succeeded before the run was resumed; not run again";
+      emit(e);
+      ++ended_steps_;
+      plan_.mark_ended(*next, true, nullptr);
+      continue;
+    }
     Unit& unit = add_step_unit(*next);
+    if (step.confirm && !options_.assume_yes) {
+      awaiting_confirm_.push_back(&unit);
+      continue;
+    }
     if (announce_unit(unit)) {
       prepare_attempt(unit);
       batch.push_back(&unit);
     }
   }
+  if (!awaiting_confirm_.empty()) ask_next_confirm();
   if (batch.empty()) return;
   sink_.flush();
   for (Unit* unit : batch) launch_attempt(*unit);
+}
+
+void Executor::ask_next_confirm() {
+  if (asking_ || awaiting_confirm_.empty()) return;
+  asking_ = true;
+  Unit& unit = *awaiting_confirm_.front();
+  Event e = event(EventKind::confirm_asked, &unit);
+  e.message = runbook_.steps[size_t(unit.step_index)].confirm->value;
+  emit(e);
+  if (!terminal_in_) {
+    terminal_in_ = std::make_unique<asio::posix::stream_descriptor>(io_, ::dup(STDIN_FILENO));
+  }
+  asio::async_read_until(*terminal_in_, answer_, '\n',
+                         [this](const boost::system::error_code& ec, size_t n) {
+                           if (ec == asio::error::operation_aborted) return;
+                           std::string line;
+                           if (!ec) {
+                             line.assign(asio::buffers_begin(answer_.data()),
+                                         asio::buffers_begin(answer_.data()) + std::ptrdiff_t(n));
+                             answer_.consume(n);
+                           }
+                           while (!line.empty() && std::isspace((unsigned char)line.back()))
+                             line.pop_back();
+                           for (char& c : line) c = char(std::tolower((unsigned char)c));
+                           on_confirm_answer(line == "y" || line == "yes");
+                         });
+}
+
+void Executor::on_confirm_answer(bool yes) {
+  asking_ = false;
+  if (awaiting_confirm_.empty()) return;
+  Unit& unit = *awaiting_confirm_.front();
+  awaiting_confirm_.pop_front();
+  Event e = event(EventKind::confirm_answered, &unit);
+  e.message = yes ? "yes" : "no";
+  emit(e);
+  if (!yes) {
+    // A "no" cancels the run; what started is rolled back.
+    unit.state = StepState::running;
+    unit.message = "not confirmed";
+    cancelled_ = true;
+    failure_reason_ = "step '" + unit.id + "' was not confirmed";
+    end_unit(unit, StepState::cancelled);
+    return;
+  }
+  if (stopping_) return;
+  if (announce_unit(unit)) {
+    prepare_attempt(unit);
+    sink_.flush();
+    launch_attempt(unit);
+  }
+  ask_next_confirm();
 }
 
 Unit& Executor::add_step_unit(int index) {
@@ -142,7 +248,6 @@ Unit& Executor::add_step_unit(int index) {
   unit.allow_failure = step.allow_failure;
   unit.on_done = [this](Unit& u) { on_step_done(u); };
   step_units_[size_t(index)] = &unit;
-  start_order_.push_back(index);
   ++running_steps_;
   return unit;
 }
@@ -195,6 +300,19 @@ void Executor::stop_steps(const std::string& reason, bool cancel) {
     if (cancel) u->message = reason;
     cancel_unit(*u);
   }
+  // Steps still waiting for an answer never start.
+  if (terminal_in_) {
+    boost::system::error_code ignored;
+    terminal_in_->cancel(ignored);
+  }
+  asking_ = false;
+  while (!awaiting_confirm_.empty()) {
+    Unit& unit = *awaiting_confirm_.front();
+    awaiting_confirm_.pop_front();
+    unit.state = StepState::running;
+    unit.message = "not started: " + reason;
+    end_unit(unit, StepState::cancelled);
+  }
 }
 
 void Executor::maybe_end_steps_phase() {
@@ -204,6 +322,14 @@ void Executor::maybe_end_steps_phase() {
   if ((failed_ || cancelled_) && runbook_.on_failure == OnFailure::rollback && !hard_stop_) {
     start_rollback_phase();
   } else {
+    if ((failed_ || cancelled_) && runbook_.on_failure == OnFailure::stop) {
+      bool any = false;
+      for (int i : start_order_) any = any || runbook_.steps[size_t(i)].rollback.has_value();
+      Event w = event(EventKind::warning);
+      w.message = "on_failure: stop: nothing was rolled back";
+      if (any) w.message += "; to roll back later: runbook rollback " + options_.run_id;
+      emit(w);
+    }
     start_hooks_phase();
   }
 }
@@ -245,6 +371,7 @@ void Executor::run_next_rollback() {
 
 void Executor::start_hooks_phase() {
   phase_ = Phase::hooks;
+  if (rollback_only_) return finish();
   if (!hard_stop_) {
     bool ok = !failed_ && !cancelled_;
     for (const Step& s : ok ? runbook_.hooks.on_success : runbook_.hooks.on_failure)
@@ -293,6 +420,7 @@ void Executor::finish() {
   emit(e);
   boost::system::error_code ignored;
   signals_.cancel(ignored);
+  if (terminal_in_) terminal_in_->cancel(ignored);
   runner_.close();
   tick_timer_.cancel();
   run_timer_.cancel();

@@ -1,8 +1,10 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/streambuf.hpp>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -57,7 +59,10 @@ struct Unit {
 class Executor {
  public:
   Executor(const Runbook& runbook, RunOptions options, EventSink& sink);
+  // Runs the graph, then rollback and hooks as needed.
   RunOutcome run();
+  // Runs only the rollbacks of these steps (indexes, in start order).
+  RunOutcome run_rollbacks(std::vector<int> started);
 
  private:
   enum class Phase { steps, rollback, hooks, done };
@@ -68,6 +73,11 @@ class Executor {
   void on_step_done(Unit& unit);
   void stop_steps(const std::string& reason, bool cancel);
   void maybe_end_steps_phase();
+
+  // Confirmation: one question at a time, asked on stdin while the rest of
+  // the run goes on.
+  void ask_next_confirm();
+  void on_confirm_answer(bool yes);
 
   // Rollback and hooks, one unit at a time.
   void start_rollback_phase();
@@ -117,9 +127,15 @@ class Executor {
   bool stopping_ = false;  // no new step starts
   bool cancelled_ = false;
   bool failed_ = false;
-  bool hard_stop_ = false;  // second signal: kill everything, skip the rest
+  bool hard_stop_ = false;
+  bool rollback_only_ = false;  // second signal: kill everything, skip the rest
   int signals_seen_ = 0;
   std::string failure_reason_;
+
+  std::deque<Unit*> awaiting_confirm_;  // taken from the plan, not started
+  bool asking_ = false;
+  std::unique_ptr<boost::asio::posix::stream_descriptor> terminal_in_;
+  boost::asio::streambuf answer_;
 
   std::vector<int> rollback_queue_;  // step indexes, in the order to roll back
   size_t rollback_next_ = 0;

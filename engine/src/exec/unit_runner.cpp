@@ -83,6 +83,7 @@ void Executor::start_unit(Unit& unit) {
 
 bool Executor::announce_unit(Unit& unit) {
   unit.state = StepState::running;
+  if (unit.role == UnitRole::step) start_order_.push_back(unit.step_index);
   unit.started = std::chrono::steady_clock::now();
   unit.log_path = run_dir_ + "/" + log_file_name(unit);
   std::string error;
