@@ -6,8 +6,10 @@
 #include <iostream>
 
 #include "commands.hpp"
+#include "params_flags.hpp"
 #include "runbook/executor.hpp"
 #include "runbook/load.hpp"
+#include "runbook/params.hpp"
 #include "runbook/sinks.hpp"
 
 namespace runbook::cli {
@@ -19,20 +21,13 @@ struct RunFlags {
   bool yes = false;
   int max_parallel = 0;
   std::string output = "text";
+  ParamsFlags params;
 };
 
 // Parts of the format this version loads and validates but cannot run yet.
-// Running such a runbook would silently do the wrong thing (a `when: false`
-// step would run), so it is refused before anything starts.
+// Running such a runbook would silently do the wrong thing, so it is refused
+// before anything starts.
 std::string unsupported_features(const Runbook& runbook) {
-  auto uses_templates = [](const StepBody& b) {
-    if (b.run.value.find("${{") != std::string::npos) return true;
-    for (const Text& t : b.exec)
-      if (t.value.find("${{") != std::string::npos) return true;
-    for (const auto& [name, t] : b.env)
-      if (t.value.find("${{") != std::string::npos) return true;
-    return b.workdir && b.workdir->value.find("${{") != std::string::npos;
-  };
   std::vector<const Step*> all;
   for (const Step& s : runbook.steps) all.push_back(&s);
   for (const auto* list :
@@ -40,20 +35,11 @@ std::string unsupported_features(const Runbook& runbook) {
     for (const Step& s : *list) all.push_back(&s);
   for (const Step* s : all) {
     std::string where = "step '" + s->id + "' ";
-    if (s->when) return where + "uses 'when', which this version cannot run yet";
     if (s->for_each || s->for_each_list)
       return where + "uses 'for_each', which this version cannot run yet";
     if (s->body.kind == ActionKind::uses || (s->rollback && s->rollback->kind == ActionKind::uses))
       return where + "uses a plugin step kind ('uses'), which this version cannot run yet";
-    if (uses_templates(s->body) || (s->rollback && uses_templates(*s->rollback)) ||
-        (s->confirm && s->confirm->value.find("${{") != std::string::npos))
-      return where + "uses ${{ }} templates, which this version cannot run yet";
   }
-  for (const auto& [name, t] : runbook.env)
-    if (t.value.find("${{") != std::string::npos)
-      return "env '" + name + "' uses ${{ }} templates, which this version cannot run yet";
-  if (!runbook.params.empty())
-    return "the runbook declares params, which this version cannot run yet";
   if (runbook.lock) return "the runbook sets 'lock', which this version cannot run yet";
   return "";
 }
@@ -65,15 +51,21 @@ int run_command(const RunFlags& flags) {
     return 2;
   }
   const Runbook& runbook = *loaded.runbook;
+  ParamsOutcome params = resolve_params_flags(runbook, flags.params, std::cout, std::cerr);
+  if (!params.params) return params.exit_code;  // 0 after --help-params, 2 on bad params
+  RunOptions options;
+  options.state_dir = default_state_dir();
+  options.params = params.params->values;
+  options.secrets = params.params->secrets;
+  options.params_json = params_json_masked(runbook, options.params);
+  options.assume_yes = flags.yes;
+  if (flags.max_parallel > 0) options.max_parallel = flags.max_parallel;
   if (std::string missing = unsupported_features(runbook); !missing.empty()) {
     std::cerr << flags.file << ": error: " << missing << "\n";
     return 2;
   }
-  std::optional<int> max_parallel;
-  if (flags.max_parallel > 0) max_parallel = flags.max_parallel;
-
   if (flags.dry_run) {
-    std::cout << describe_plan(runbook, max_parallel.value_or(runbook.effective_max_parallel()));
+    std::cout << describe_plan(runbook, options);
     return 0;
   }
 
@@ -104,10 +96,6 @@ int run_command(const RunFlags& flags) {
   EventFanout sinks;
   sinks.add(display.get());
 
-  RunOptions options;
-  options.state_dir = default_state_dir();
-  options.max_parallel = max_parallel;
-  options.assume_yes = flags.yes;
   RunOutcome outcome = execute_runbook(runbook, options, sinks);
   if (!outcome.error.empty()) {
     std::cerr << "runbook: cannot start the run: " << outcome.error << "\n";
@@ -122,6 +110,7 @@ void add_run_command(CLI::App& app, int& exit_code) {
   auto flags = std::make_shared<RunFlags>();
   CLI::App* cmd = app.add_subcommand("run", "Run a runbook.");
   cmd->add_option("FILE", flags->file, "The runbook (YAML)")->required();
+  add_params_flags(*cmd, flags->params);
   cmd->add_flag("--dry-run", flags->dry_run,
                 "Print the plan (waves, commands, timeouts, retries, rollbacks); run nothing");
   cmd->add_flag("--yes,-y", flags->yes, "Answer yes to every `confirm:` question");

@@ -1,11 +1,13 @@
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "runbook/events.hpp"
 #include "runbook/model.hpp"
+#include "runbook/value.hpp"
 
 namespace runbook {
 
@@ -24,6 +26,12 @@ struct RunOptions {
   // The run's params as a JSON object, secrets already masked; recorded in
   // run.started for the audit log and history.
   std::string params_json = "{}";
+  // Resolved params (runbook/params.hpp) and the secret values to mask in
+  // everything the run writes or prints.
+  Value::Map params;
+  std::vector<std::string> secrets;
+  // For runs started by an alert: `alert.labels.X`, `alert.annotations.X`.
+  std::map<std::string, std::string> alert_labels, alert_annotations;
 };
 
 struct RunOutcome {
@@ -63,6 +71,8 @@ namespace runbook {
 // What `run --dry-run` prints: the steps in waves (what could run in
 // parallel), each command, its timeout and retries, and the rollbacks
 // registered. Runs nothing.
-std::string describe_plan(const Runbook& runbook, int max_parallel);
+// Templates are shown with the values of params, env and run.* resolved
+// (secrets as ***); those reading steps.*, item or index stay as written.
+std::string describe_plan(const Runbook& runbook, const RunOptions& options);
 
 }  // namespace runbook

@@ -108,7 +108,8 @@ struct Hooks {
 inline constexpr int kDefaultMaxParallel = 4;
 
 struct Runbook {
-  std::string path;  // as given to the loader
+  std::string path;    // as given to the loader
+  std::string sha256;  // SHA-256 of the file's bytes, 64 hex digits (audit log, history)
   int version = 1;
   std::string name;
   std::string description;

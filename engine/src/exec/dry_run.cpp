@@ -2,10 +2,40 @@
 
 #include "exec/run_environment.hpp"
 #include "runbook/executor.hpp"
+#include "runbook/expr.hpp"
 #include "runbook/graph.hpp"
+#include "runbook/params.hpp"
 
 namespace runbook {
 namespace {
+
+// What the plan shows for a template: values known before the run resolved,
+// the rest as written.
+struct PlanRender {
+  ExprContext context;
+  const SecretMasker* masker;
+
+  std::string operator()(const std::string& text) const {
+    Expected<Template> tpl = parse_template(text);
+    if (!tpl) return text;
+    std::string out;
+    for (const TemplatePart& part : tpl.value().parts) {
+      if (!part.expression) {
+        out += part.literal;
+        continue;
+      }
+      std::string src = part.expression->source();
+      src.erase(0, src.find_first_not_of(" \t"));
+      src.erase(src.find_last_not_of(" \t") + 1);
+      bool later = src.find("steps.") != std::string::npos ||
+                   src.find("item") != std::string::npos || src.find("index") != std::string::npos;
+      Expected<Value> v =
+          later ? Expected<Value>(ExprError{}) : evaluate(*part.expression, context);
+      out += v ? masker->mask(v.value().to_text()) : "${{ " + src + " }}";
+    }
+    return out;
+  }
+};
 
 std::string indent(const std::string& text, const std::string& prefix) {
   std::string out;
@@ -14,16 +44,16 @@ std::string indent(const std::string& text, const std::string& prefix) {
   return out;
 }
 
-std::string describe_body(const StepBody& body, const std::string& prefix) {
+std::string describe_body(const StepBody& body, const std::string& prefix, const PlanRender& show) {
   std::string out;
   switch (body.kind) {
     case ActionKind::run:
       out += prefix + "run (" + (body.shell.empty() ? "bash -eo pipefail" : body.shell) + "):\n";
-      out += indent(body.run.value, prefix + "  | ");
+      out += indent(show(body.run.value), prefix + "  | ");
       break;
     case ActionKind::exec: {
       out += prefix + "exec:";
-      for (const Text& t : body.exec) out += " " + t.value;
+      for (const Text& t : body.exec) out += " " + show(t.value);
       out += "\n";
       break;
     }
@@ -51,16 +81,25 @@ std::string describe_body(const StepBody& body, const std::string& prefix) {
   }
   if (!body.workdir) {
   } else {
-    out += prefix + "workdir: " + body.workdir->value + "\n";
+    out += prefix + "workdir: " + show(body.workdir->value) + "\n";
   }
-  for (const auto& [name, text] : body.env) out += prefix + "env " + name + "=" + text.value + "\n";
+  for (const auto& [name, text] : body.env)
+    out += prefix + "env " + name + "=" + show(text.value) + "\n";
   if (!limits.empty()) out += prefix + limits + "\n";
   return out;
 }
 
 }  // namespace
 
-std::string describe_plan(const Runbook& runbook, int max_parallel) {
+std::string describe_plan(const Runbook& runbook, const RunOptions& options) {
+  int max_parallel = options.max_parallel.value_or(runbook.effective_max_parallel());
+  SecretMasker masker(options.secrets);
+  StringMap env;
+  for (const auto& [name, text] : runbook.env) env[name] = text.value;
+  PlanRender show{ExprContext{}, &masker};
+  show.context.params = &options.params;
+  show.context.env = &env;
+  show.context.run_trigger = options.trigger;
   Graph graph(runbook.steps);
   std::string out = "plan for " + runbook.name + " (" + std::to_string(runbook.steps.size()) +
                     " steps, up to " + std::to_string(max_parallel) + " at once";
@@ -79,21 +118,22 @@ std::string describe_plan(const Runbook& runbook, int max_parallel) {
         for (const std::string& n : step.needs) out += " " + n;
         out += ")";
       }
-      out += "\n" + describe_body(step.body, "    ");
+      out += "\n" + describe_body(step.body, "    ", show);
       if (step.deadline) out += "    deadline " + format_duration(*step.deadline) + "\n";
       if (step.when) out += "    when: " + step.when->value + "\n";
-      if (step.confirm) out += "    asks: " + step.confirm->value + "\n";
+      if (step.confirm) out += "    asks: " + show(step.confirm->value) + "\n";
+      if (step.for_each) out += "    for_each: " + step.for_each->value + "\n";
       if (step.allow_failure.enabled()) out += "    allowed to fail\n";
       if (step.rollback) {
         ++rollbacks;
-        out += "    rollback:\n" + describe_body(*step.rollback, "      ");
+        out += "    rollback:\n" + describe_body(*step.rollback, "      ", show);
       }
     }
   }
   auto hooks = [&](const char* name, const std::vector<Step>& steps) {
     if (steps.empty()) return;
     out += std::string("\nhooks.") + name + ":\n";
-    for (const Step& s : steps) out += "  " + s.id + "\n" + describe_body(s.body, "    ");
+    for (const Step& s : steps) out += "  " + s.id + "\n" + describe_body(s.body, "    ", show);
   };
   hooks("on_success", runbook.hooks.on_success);
   hooks("on_failure", runbook.hooks.on_failure);

@@ -100,7 +100,26 @@ RunOutcome Executor::run() {
         "cannot create a temporary directory " + tmp_template + ": " + std::strerror(errno);
     return outcome;
   }
-  env_ = std::make_unique<RunEnvironment>(runbook_, options_.run_id, tmp_template);
+  masker_ = SecretMasker(options_.secrets);
+  for (const Step& step : runbook_.steps) results_[step.id].status = "pending";
+  // The run's env: may read params and run.*; it is rendered once.
+  EnvVars runbook_env;
+  {
+    ExprContext ctx = context(nullptr);
+    for (const auto& [name, text] : runbook_.env) {
+      Expected<Template> tpl = parse_template(text.value);
+      Expected<std::string> value =
+          tpl ? render_text(tpl.value(), ctx) : Expected<std::string>(tpl.error());
+      if (!value) {
+        outcome.error = mask("cannot render env." + name + ": " + value.error().format());
+        remove_tree(tmp_template);
+        return outcome;
+      }
+      runbook_env.emplace_back(name, value.value());
+    }
+  }
+  env_ = std::make_unique<RunEnvironment>(runbook_env, options_.run_id, tmp_template);
+  for (const auto& [name, value] : env_->variables()) env_map_[name] = value;
   make_directories(tmp_template + "/.outputs", nullptr, 0700);
   // Writing to a closed pipe (runbook run … | head) must not kill the engine
   // while it has children to stop; steps get the default back.
@@ -169,6 +188,29 @@ void Executor::fill_slots() {
       plan_.mark_ended(*next, true, nullptr);
       continue;
     }
+    if (step.when) {
+      Expected<bool> run_it = evaluate_condition(*step.when, context(nullptr));
+      if (run_it && !run_it.value()) {
+        // Skipped steps satisfy the steps that need them.
+        results_[step.id].status = "skipped";
+        Event e = event(EventKind::step_ended);
+        e.step_id = step.id;
+        e.state = StepState::skipped;
+        e.message = "when: " + step.when->value + " is false";
+        emit(e);
+        ++ended_steps_;
+        plan_.mark_ended(*next, true, nullptr);
+        continue;
+      }
+      if (!run_it) {
+        Unit& unit = add_step_unit(*next);
+        unit.state = StepState::running;
+        unit.message =
+            mask("cannot evaluate 'when' of step '" + step.id + "': " + run_it.error().format());
+        asio::post(io_, [this, &unit] { end_unit(unit, StepState::failed); });
+        continue;
+      }
+    }
     Unit& unit = add_step_unit(*next);
     if (step.confirm && !options_.assume_yes) {
       awaiting_confirm_.push_back(&unit);
@@ -190,7 +232,12 @@ void Executor::ask_next_confirm() {
   asking_ = true;
   Unit& unit = *awaiting_confirm_.front();
   Event e = event(EventKind::confirm_asked, &unit);
-  e.message = runbook_.steps[size_t(unit.step_index)].confirm->value;
+  const Text& question = *runbook_.steps[size_t(unit.step_index)].confirm;
+  e.message = question.value;
+  if (Expected<Template> tpl = parse_template(question.value); tpl) {
+    if (Expected<std::string> text = render_text(tpl.value(), context(&unit)); text)
+      e.message = mask(text.value());
+  }
   emit(e);
   if (!terminal_in_) {
     terminal_in_ = std::make_unique<asio::posix::stream_descriptor>(io_, ::dup(STDIN_FILENO));
@@ -276,6 +323,7 @@ void Executor::on_step_done(Unit& unit) {
     Event e = event(EventKind::step_ended);
     e.step_id = runbook_.steps[size_t(i)].id;
     e.state = StepState::not_run;
+    results_[e.step_id].status = "not_run";
     emit(e);
   }
   fill_slots();
@@ -291,6 +339,7 @@ void Executor::stop_steps(const std::string& reason, bool cancel) {
     e.step_id = runbook_.steps[size_t(i)].id;
     e.state = StepState::not_run;
     e.message = reason;
+    results_[e.step_id].status = "not_run";
     emit(e);
   }
   std::vector<Unit*> running;

@@ -18,7 +18,9 @@
 #include "exec/step_log.hpp"
 #include "runbook/events.hpp"
 #include "runbook/executor.hpp"
+#include "runbook/expr.hpp"
 #include "runbook/graph.hpp"
+#include "runbook/params.hpp"
 
 namespace runbook::exec {
 
@@ -48,6 +50,11 @@ struct Unit {
   std::optional<int> exit_code;
   int signal = 0;
   std::string message;
+  // What an attempt runs, rendered once when the unit starts.
+  std::vector<std::string> argv;
+  EnvVars step_env;  // the body's env and its ${{ }} values
+  std::string workdir;
+  std::string shown_command;  // values resolved, secrets as ***
   StepLog log;
   std::string log_path;
   LineSplitter out_lines, err_lines;
@@ -98,6 +105,16 @@ class Executor {
   void end_unit(Unit& unit, StepState state);
   void cancel_unit(Unit& unit);
 
+  // Expressions: the context a unit's templates read, and rendering its body.
+  ExprContext context(const Unit* unit) const;
+  // False (with unit.message set) when a template could not be evaluated.
+  bool render_unit(Unit& unit);
+  // Outputs the step wrote to $RUNBOOK_OUTPUT; false with unit.message set
+  // when they are malformed or over the limit.
+  bool read_outputs(Unit& unit);
+  std::string output_file(const Unit& unit) const;
+  std::string mask(std::string_view text) const;
+
   void on_signal(int signo);
   void arm_signals();
   void arm_tick();
@@ -114,6 +131,9 @@ class Executor {
   Graph graph_;
   Plan plan_;
   std::unique_ptr<RunEnvironment> env_;
+  SecretMasker masker_;
+  StringMap env_map_;                          // env.X
+  std::map<std::string, StepResult> results_;  // steps.ID
   std::string run_dir_;
   std::mt19937 rng_{std::random_device{}()};
 

@@ -27,8 +27,8 @@ namespace {
 // Runs in the child between fork and exec: its own process group, and the
 // signal state of a fresh process (the engine blocks or handles some).
 struct ChildSetup {
-  bp::error_code on_exec_setup(bp::posix::default_launcher&, const bp::filesystem::path&,
-                               const char* const*) {
+  template <class Launcher>
+  bp::error_code on_exec_setup(Launcher&, const bp::filesystem::path&, const char* const*) {
     if (::setpgid(0, 0) != 0) return bp::error_code(errno, bp::system_category());
     sigset_t none;
     sigemptyset(&none);
@@ -136,6 +136,9 @@ void ProcessRunner::Process::launch() {
   if (!ec) asio::connect_pipe(pipes_[1], err_w, ec);
   if (ec) return fail_to_start("cannot create pipes: " + ec.message());
 
+  // Not Boost's vfork_launcher: in 1.81 it calls the io_context's
+  // notify_fork(fork_child) in the vfork child, which shares the engine's
+  // memory, and so breaks the engine's own signal handling.
   bp::posix::default_launcher launcher;
   launcher.env = env.data();
   std::vector<std::string> args(spec_.argv.begin() + 1, spec_.argv.end());

@@ -24,7 +24,7 @@ void set_var(std::vector<std::pair<std::string, std::string>>& vars, const std::
 
 }  // namespace
 
-RunEnvironment::RunEnvironment(const Runbook& runbook, std::string run_id, std::string tmp_dir)
+RunEnvironment::RunEnvironment(const EnvVars& runbook_env, std::string run_id, std::string tmp_dir)
     : run_id_(std::move(run_id)), tmp_dir_(std::move(tmp_dir)) {
   for (char** e = environ; e && *e; ++e) {
     const char* eq = std::strchr(*e, '=');
@@ -38,14 +38,14 @@ RunEnvironment::RunEnvironment(const Runbook& runbook, std::string run_id, std::
   base_.erase(std::unique(base_.begin(), base_.end(),
                           [](const auto& a, const auto& b) { return a.first == b.first; }),
               base_.end());
-  for (const auto& [name, text] : runbook.env) set_var(base_, name, text.value);
+  for (const auto& [name, value] : runbook_env) set_var(base_, name, value);
 }
 
-std::vector<std::string> RunEnvironment::for_attempt(const StepBody& body,
+std::vector<std::string> RunEnvironment::for_attempt(const EnvVars& step_env,
                                                      const std::string& step_id, int attempt,
                                                      const std::string& output_file) const {
   auto vars = base_;
-  for (const auto& [name, text] : body.env) set_var(vars, name, text.value);
+  for (const auto& [name, value] : step_env) set_var(vars, name, value);
   set_var(vars, "RUNBOOK_RUN_ID", run_id_);
   set_var(vars, "RUNBOOK_STEP_ID", step_id);
   set_var(vars, "RUNBOOK_ATTEMPT", std::to_string(attempt));
@@ -57,7 +57,8 @@ std::vector<std::string> RunEnvironment::for_attempt(const StepBody& body,
   return env;
 }
 
-std::vector<std::string> command_line(const StepBody& body) {
+std::vector<std::string> command_line(const StepBody& body, const std::string& script,
+                                      const std::vector<std::string>& exec_argv) {
   std::vector<std::string> argv;
   switch (body.kind) {
     case ActionKind::run: {
@@ -69,11 +70,11 @@ std::vector<std::string> command_line(const StepBody& body) {
         for (std::string w; words >> w;) argv.push_back(w);
         argv.push_back("-c");
       }
-      argv.push_back(body.run.value);
+      argv.push_back(script);
       break;
     }
     case ActionKind::exec:
-      for (const Text& t : body.exec) argv.push_back(t.value);
+      argv = exec_argv;
       break;
     case ActionKind::uses:
     case ActionKind::none:

@@ -1,7 +1,10 @@
 // The life of one unit (a step, a rollback or a hook): attempts, timeouts,
 // retries, and its end. Part of Executor; see executor.hpp.
 
+#include <fcntl.h>
+#include <unistd.h>
 #include <boost/asio/post.hpp>
+
 #include <csignal>
 #include <cstring>
 
@@ -92,8 +95,13 @@ bool Executor::announce_unit(Unit& unit) {
     w.message = error;
     emit(w);
   }
+  if (!render_unit(unit)) {
+    asio::post(io_, [this, &unit] { end_unit(unit, StepState::failed); });
+    return false;
+  }
   Event e = event(started_kind(unit.role), &unit);
-  e.message = describe_command(*unit.body);
+  e.message =
+      unit.body->kind == ActionKind::uses ? describe_command(*unit.body) : unit.shown_command;
   e.log_path = unit.log_path;
   emit(e);
 
@@ -146,15 +154,18 @@ void Executor::launch_attempt(Unit& unit) {
   }
   const StepBody& body = *unit.body;
   ProcessSpec spec;
-  spec.argv = command_line(body);
-  std::string output_file = env_->tmp_dir() + "/.outputs/" + log_file_name(unit);
-  spec.env = env_->for_attempt(body, unit.id, unit.attempt, output_file);
-  if (body.workdir) spec.workdir = body.workdir->value;
+  spec.argv = unit.argv;
+  std::string outputs = output_file(unit);
+  // Each attempt starts with an empty outputs file.
+  if (int fd = ::open(outputs.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600); fd >= 0)
+    ::close(fd);
+  spec.env = env_->for_attempt(unit.step_env, unit.id, unit.attempt, outputs);
+  spec.workdir = unit.workdir;
   spec.tag = options_.run_id + "/" + log_file_name(unit) + "/" + std::to_string(unit.attempt);
   spec.kill_grace = body.kill_grace;
   unit.log.write_note(std::chrono::system_clock::now(),
                       "attempt " + std::to_string(unit.attempt) + " of " +
-                          std::to_string(body.retry.attempts) + ": " + describe_command(body));
+                          std::to_string(body.retry.attempts) + ": " + unit.shown_command);
 
   unit.process = runner_.start(
       std::move(spec),
@@ -179,7 +190,14 @@ void Executor::on_output(Unit& unit, OutputStream stream, std::string_view chunk
   LineSplitter& lines = is_stderr ? unit.err_lines : unit.out_lines;
   Event e = event(EventKind::output, &unit);
   e.is_stderr = is_stderr;
+  std::string masked;
   lines.feed(chunk, [&](std::string_view line) {
+    // A secret never reaches a log, an event or the terminal, even when a
+    // step prints it.
+    if (!masker_.empty()) {
+      masked = masker_.mask(line);
+      line = masked;
+    }
     e.ts = std::chrono::system_clock::now();
     unit.log.write_line(e.ts, is_stderr, line);
     e.line = line;
@@ -192,7 +210,12 @@ void Executor::on_attempt_exit(Unit& unit, const ProcessExit& exit) {
   for (bool is_stderr : {false, true}) {
     Event e = event(EventKind::output, &unit);
     e.is_stderr = is_stderr;
+    std::string masked;
     (is_stderr ? unit.err_lines : unit.out_lines).finish([&](std::string_view line) {
+      if (!masker_.empty()) {
+        masked = masker_.mask(line);
+        line = masked;
+      }
       unit.log.write_line(e.ts, is_stderr, line);
       e.line = line;
       emit(e);
@@ -221,6 +244,10 @@ void Executor::on_attempt_exit(Unit& unit, const ProcessExit& exit) {
     outcome = AttemptOutcome::succeeded;
     attempt_state = StepState::succeeded;
     unit.message.clear();
+    if (unit.role == UnitRole::step && !read_outputs(unit)) {
+      outcome = AttemptOutcome::failed;
+      attempt_state = StepState::failed;
+    }
   } else {
     outcome = AttemptOutcome::failed;
     attempt_state = StepState::failed;
@@ -277,6 +304,11 @@ void Executor::end_unit(Unit& unit, StepState state) {
   for (auto* timer : {unit.attempt_timer.get(), unit.deadline_timer.get(), unit.retry_timer.get()})
     if (timer) timer->cancel();
   unit.state = state;
+  if (unit.role == UnitRole::step) {
+    StepResult& result = results_[unit.id];
+    result.status = to_string(state);
+    result.exit_code = unit.exit_code;
+  }
   unit.log.write_note(std::chrono::system_clock::now(), std::string("ended: ") + to_string(state));
   unit.log.close();
   Event e = event(ended_kind(unit.role), &unit);

@@ -11,6 +11,7 @@
 #include "load/yaml_reader.hpp"
 #include "load/yaml_source.hpp"
 #include "runbook/load.hpp"
+#include "runbook/store.hpp"
 
 namespace runbook {
 
@@ -171,7 +172,7 @@ LoadResult load_parsed_text(std::string_view text, const std::string& path) {
   load::Budget budget;
   YamlReader reader(path, &result.diagnostics, &budget);
   load_top_level(reader, *root, rb);
-  load::validate_runbook(rb, result.diagnostics);
+  load::validate_runbook(rb, result.diagnostics, text);
   result.runbook = std::move(rb);
   return result;
 }
@@ -182,6 +183,7 @@ LoadResult load_runbook_text(std::string_view text, const std::string& path) {
   LoadResult result;
   try {
     result = load_parsed_text(text, path);
+    if (result.runbook) result.runbook->sha256 = sha256_hex(text);
   } catch (const std::exception& e) {
     // Bad input must not throw; if it does anyway, it is still one diagnostic.
     result.runbook.reset();

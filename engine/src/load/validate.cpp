@@ -5,6 +5,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "expr/check.hpp"
 #include "load/yaml_reader.hpp"
 #include "runbook/graph.hpp"
 
@@ -126,27 +127,18 @@ void visit_texts(const Runbook& rb, const TextVisitor& visit) {
   }
 }
 
-void check_templates(const Runbook& rb, Diagnostics& diags) {
+void check_templates(const Runbook& rb, Diagnostics& diags, std::string_view source) {
+  expr::TextChecker checker(rb, diags, source);
   visit_texts(rb, [&](const Text& text, std::string_view field, const Step* step) {
-    size_t at = 0;
-    while ((at = text.value.find("${{", at)) != std::string::npos) {
-      const size_t close = text.value.find("}}", at + 3);
-      if (close == std::string::npos) {
-        std::string where = "'" + std::string(field) + "'";
-        if (step != nullptr && !step->id.empty()) where += " of step '" + step->id + "'";
-        diags.error(rb.path, text.mark, "unclosed template in " + where + ": '${{' without '}}'");
-        return;
-      }
-      at = close + 2;
-    }
+    checker.check(text, field, step);
   });
 }
 
-void validate_runbook(const Runbook& rb, Diagnostics& diags) {
+void validate_runbook(const Runbook& rb, Diagnostics& diags, std::string_view source) {
   check_ids(rb, diags);
   check_needs(rb, diags);
   check_cycles(rb, diags);
-  check_templates(rb, diags);
+  check_templates(rb, diags, source);
 }
 
 }  // namespace runbook::load

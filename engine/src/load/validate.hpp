@@ -14,8 +14,9 @@ namespace runbook::load {
 // Ids valid and unique across steps and hooks (they name log files and
 // `steps.ID` in expressions); every `needs` names another known step, once;
 // no dependency cycles (each reported once, at its first step in the file);
-// then check_templates().
-void validate_runbook(const Runbook& runbook, Diagnostics& diags);
+// then check_templates(). `source`, the runbook's text, makes the columns of
+// expression errors exact (see runbook::locate); it may be empty.
+void validate_runbook(const Runbook& runbook, Diagnostics& diags, std::string_view source = {});
 
 // Calls `visit` with every string of the runbook that may hold `${{ }}`: the
 // top-level env and lock, and in every step, hook step and rollback the
@@ -25,8 +26,8 @@ void validate_runbook(const Runbook& runbook, Diagnostics& diags);
 using TextVisitor = std::function<void(const Text& text, std::string_view field, const Step* step)>;
 void visit_texts(const Runbook& runbook, const TextVisitor& visit);
 
-// Reports every `${{` not closed by `}}`. Expressions themselves are checked
-// by the expression engine.
-void check_templates(const Runbook& runbook, Diagnostics& diags);
+// Reports every `${{` not closed by `}}`, and every expression that does not
+// parse or reads a name that cannot exist where it is used (expr::TextChecker).
+void check_templates(const Runbook& runbook, Diagnostics& diags, std::string_view source = {});
 
 }  // namespace runbook::load

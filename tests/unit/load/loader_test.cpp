@@ -140,6 +140,7 @@ TEST_CASE("the runbook of the format's design loads with every field") {
 TEST_CASE("every step field is read") {
   LoadResult r = load_runbook_text(R"(version: 1
 name: all-fields
+params: {dir: {type: string}, go: {type: bool}, hosts: {type: list}}
 steps:
   - id: a
     name: The A step

@@ -1,0 +1,126 @@
+// The audit log as an event sink: one record per event, step output excepted
+// (it is in the step logs).
+
+#include <memory>
+#include <set>
+#include <string>
+
+#include "runbook/store.hpp"
+#include "store/json_fields.hpp"
+
+namespace runbook {
+namespace {
+
+bool is_start(EventKind kind) {
+  switch (kind) {
+    case EventKind::run_started:
+    case EventKind::step_started:
+    case EventKind::attempt_started:
+    case EventKind::rollback_started:
+    case EventKind::hook_started:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool is_end(EventKind kind) {
+  switch (kind) {
+    case EventKind::attempt_ended:
+    case EventKind::step_ended:
+    case EventKind::rollback_ended:
+    case EventKind::hook_ended:
+      return true;
+    default:
+      return false;
+  }
+}
+
+class AuditSink : public EventSink {
+ public:
+  AuditSink(const std::string& file, std::string runbook_sha256, Actor actor)
+      : log_(file, std::move(actor)), sha256_(std::move(runbook_sha256)) {}
+
+  void on_event(const Event& e) override {
+    if (e.kind == EventKind::output) return;
+    if (e.kind == EventKind::run_started && !e.trigger.empty()) trigger_ = e.trigger;
+    AuditRecord r(to_string(e.kind), e.run_id, e.ts);
+    r.trigger(trigger_);
+    if (!e.step_id.empty()) r.add("step_id", e.step_id);
+    track_units(e);
+    // Attempts of a rollback or a hook carry the id of their step or hook;
+    // say which they are.
+    if (e.kind == EventKind::attempt_started || e.kind == EventKind::attempt_ended) {
+      if (rollbacks_.count(e.step_id))
+        r.add("of", "rollback");
+      else if (hooks_.count(e.step_id))
+        r.add("of", "hook");
+    }
+    if (e.kind == EventKind::run_started) {
+      r.add("runbook", e.runbook_name);
+      r.add("path", e.runbook_path);
+      r.add("sha256", sha256_);
+      // Params come masked from the caller; anything but an object is kept
+      // as text so that the line stays valid JSON.
+      if (store::parse_json_object(e.params_json))
+        r.add_json("params", e.params_json);
+      else
+        r.add("params", e.params_json);
+      r.add("steps", e.total_steps);
+      if (e.resumed) r.add_json("resumed", "true");
+      if (e.rollback_only) r.add_json("rollback_only", "true");
+    } else if (e.kind == EventKind::attempt_started) {
+      r.add("attempt", e.attempt);
+      r.add("max_attempts", e.max_attempts);
+    } else if (is_start(e.kind)) {
+      if (!e.message.empty()) r.add("command", e.message);
+      if (!e.log_path.empty()) r.add("log", e.log_path);
+    } else if (is_end(e.kind)) {
+      if (e.attempt) r.add("attempt", e.attempt);
+      r.add("state", to_string(e.state));
+      if (e.exit_code) r.add("exit_code", *e.exit_code);
+      if (e.signal) r.add("signal", e.signal);
+      if (e.state != StepState::not_run) r.add("duration_ms", e.duration.count());
+      if (e.retry_in) r.add("retry_in_ms", e.retry_in->count());
+      if (!e.message.empty()) r.add("message", e.message);
+    } else if (e.kind == EventKind::run_ended) {
+      r.add("state", to_string(e.run_state));
+      r.add("exit_code", exit_code_for(e.run_state));
+      r.add("duration_ms", e.duration.count());
+      if (!e.message.empty()) r.add("message", e.message);
+    } else if (!e.message.empty()) {
+      r.add("message", e.message);  // warnings, confirmations, and kinds added later
+    }
+    log_.append(std::move(r));
+    // Starts are made durable by the executor's flush() just before it
+    // spawns, so that a wave of steps pays one fsync. What ended is written
+    // at once: nothing else would flush it before the next start.
+    if (!is_start(e.kind)) log_.flush();
+  }
+
+  void flush() override { log_.flush(); }
+
+  std::string error() const override { return log_.error(); }
+
+ private:
+  void track_units(const Event& e) {
+    if (e.kind == EventKind::rollback_started) rollbacks_.insert(e.step_id);
+    if (e.kind == EventKind::rollback_ended) rollbacks_.erase(e.step_id);
+    if (e.kind == EventKind::hook_started) hooks_.insert(e.step_id);
+    if (e.kind == EventKind::hook_ended) hooks_.erase(e.step_id);
+  }
+
+  AuditLog log_;
+  std::string sha256_;
+  std::string trigger_;
+  std::set<std::string> rollbacks_, hooks_;  // running now
+};
+
+}  // namespace
+
+std::unique_ptr<EventSink> make_audit_sink(const std::string& file,
+                                           const std::string& runbook_sha256, Actor actor) {
+  return std::make_unique<AuditSink>(file, runbook_sha256, std::move(actor));
+}
+
+}  // namespace runbook

@@ -1,0 +1,162 @@
+#include "store/history_db.hpp"
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <fstream>
+#include <sstream>
+
+#include "runbook/store.hpp"
+#include "util/files.hpp"
+
+namespace runbook::store {
+namespace {
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS runs (
+  id TEXT PRIMARY KEY,
+  runbook TEXT NOT NULL DEFAULT '',
+  path TEXT,
+  sha256 TEXT,
+  params TEXT,
+  trigger TEXT,
+  user TEXT,
+  uid INTEGER,
+  sudo_user TEXT,
+  host TEXT,
+  pid INTEGER,
+  pid_start INTEGER,
+  started_at TEXT,
+  ended_at TEXT,
+  state TEXT NOT NULL,
+  exit_code INTEGER,
+  message TEXT,
+  rollback_state TEXT,
+  rolled_back_at TEXT,
+  resumes INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS runs_by_start ON runs (started_at);
+CREATE TABLE IF NOT EXISTS steps (
+  run_id TEXT NOT NULL,
+  step_id TEXT NOT NULL,
+  start_order INTEGER NOT NULL DEFAULT 0,
+  state TEXT NOT NULL,
+  started_at TEXT,
+  ended_at TEXT,
+  exit_code INTEGER,
+  signal INTEGER,
+  duration_ms INTEGER,
+  log_path TEXT,
+  message TEXT,
+  PRIMARY KEY (run_id, step_id)
+);
+CREATE TABLE IF NOT EXISTS attempts (
+  run_id TEXT NOT NULL,
+  step_id TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  started_at TEXT,
+  ended_at TEXT,
+  exit_code INTEGER,
+  signal INTEGER,
+  duration_ms INTEGER,
+  message TEXT,
+  PRIMARY KEY (run_id, step_id, attempt)
+);
+CREATE TABLE IF NOT EXISTS rollbacks (
+  run_id TEXT NOT NULL,
+  step_id TEXT NOT NULL,
+  state TEXT NOT NULL,
+  started_at TEXT,
+  ended_at TEXT,
+  exit_code INTEGER,
+  signal INTEGER,
+  duration_ms INTEGER,
+  log_path TEXT,
+  message TEXT,
+  PRIMARY KEY (run_id, step_id)
+);
+CREATE TABLE IF NOT EXISTS hooks (
+  run_id TEXT NOT NULL,
+  hook_id TEXT NOT NULL,
+  start_order INTEGER NOT NULL DEFAULT 0,
+  state TEXT NOT NULL,
+  started_at TEXT,
+  ended_at TEXT,
+  exit_code INTEGER,
+  signal INTEGER,
+  duration_ms INTEGER,
+  log_path TEXT,
+  message TEXT,
+  PRIMARY KEY (run_id, hook_id)
+);
+PRAGMA user_version = 1;
+)sql";
+
+}  // namespace
+
+std::unique_ptr<Database> open_history_for_writing(const std::string& state_dir) {
+  std::string error;
+  if (!make_directories(state_dir, &error, 0700)) throw SqliteError(error);
+  auto db =
+      std::make_unique<Database>(history_db_path(state_dir), Database::Mode::read_write_create);
+  db->exec("PRAGMA journal_mode = WAL");
+  db->exec("PRAGMA synchronous = FULL");
+  Transaction schema(*db);
+  db->exec(kSchema);
+  schema.commit();
+  return db;
+}
+
+std::unique_ptr<Database> open_history_for_reading(const std::string& state_dir) {
+  std::string path = history_db_path(state_dir);
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 && errno == ENOENT) return nullptr;
+  auto db = std::make_unique<Database>(path, Database::Mode::read_write);
+  Statement tables = db->prepare("SELECT count(*) FROM sqlite_master WHERE name = 'runs'");
+  if (!tables.step() || tables.integer(0) == 0) return nullptr;
+  return db;
+}
+
+std::optional<ProcessInfo> process_info(long pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  if (!in) return std::nullopt;
+  std::stringstream s;
+  s << in.rdbuf();
+  std::string stat = s.str();
+  // The command name (field 2) may hold spaces and parentheses: count from
+  // the last ')'.
+  size_t close = stat.rfind(')');
+  if (close == std::string::npos || close + 2 >= stat.size()) return std::nullopt;
+  std::istringstream fields(stat.substr(close + 2));
+  ProcessInfo info;
+  std::string field;
+  // Field 3 is the state; field 22 the start time.
+  for (int i = 3; i <= 22; ++i) {
+    if (!(fields >> field)) return std::nullopt;
+    if (i == 3) info.state = field[0];
+  }
+  try {
+    info.start_ticks = std::stoll(field);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  return info;
+}
+
+bool engine_is_gone(const std::string& host, long pid, std::optional<long long> pid_start) {
+  if (pid <= 0) return false;
+  char here[HOST_NAME_MAX + 1] = {};
+  ::gethostname(here, sizeof here - 1);
+  if (host != here) return false;
+  if (::kill(pid_t(pid), 0) != 0 && errno == ESRCH) return true;
+  std::optional<ProcessInfo> info = process_info(pid);
+  if (!info) return false;  // no /proc: trust kill()
+  // A zombie has ended; another start time means the pid was reused.
+  return info->state == 'Z' || info->state == 'X' || (pid_start && info->start_ticks != *pid_start);
+}
+
+}  // namespace runbook::store

@@ -1,0 +1,315 @@
+// The history as an event sink: each event becomes an insert or update in
+// history.db. Writes are grouped in transactions: the starts of a wave are
+// committed together at flush(), every other event is committed at once.
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "runbook/store.hpp"
+#include "store/history_db.hpp"
+#include "util/time_format.hpp"
+
+namespace runbook {
+namespace {
+
+using store::Database;
+using store::SqliteError;
+using store::Statement;
+using store::Transaction;
+
+std::optional<long long> exit_code_of(const Event& e) {
+  if (!e.exit_code) return std::nullopt;
+  return *e.exit_code;
+}
+
+class HistorySink : public EventSink {
+ public:
+  HistorySink(std::string state_dir, std::string runbook_sha256, Actor actor)
+      : state_dir_(std::move(state_dir)),
+        sha256_(std::move(runbook_sha256)),
+        actor_(std::move(actor)) {
+    guard([&] { db_ = store::open_history_for_writing(state_dir_); });
+  }
+
+  ~HistorySink() override { commit(); }
+
+  void on_event(const Event& e) override {
+    if (e.kind == EventKind::output || !db_) return;
+    guard([&] {
+      if (!transaction_) transaction_ = std::make_unique<Transaction>(*db_);
+      record(e);
+    });
+    switch (e.kind) {
+      case EventKind::run_started:
+      case EventKind::step_started:
+      case EventKind::attempt_started:
+      case EventKind::rollback_started:
+      case EventKind::hook_started:
+        break;  // committed at flush(), just before the processes start
+      default:
+        commit();
+    }
+  }
+
+  void flush() override { commit(); }
+
+ private:
+  template <class F>
+  void guard(F&& f) {
+    try {
+      f();
+    } catch (const std::exception& e) {
+      transaction_.reset();  // rolls back what this batch wrote
+      if (!warned_) {
+        warned_ = true;
+        spdlog::warn("run history not recorded in {}: {}", history_db_path(state_dir_), e.what());
+      }
+    }
+  }
+
+  void commit() {
+    if (!transaction_) return;
+    guard([&] {
+      transaction_->commit();
+      transaction_.reset();
+    });
+  }
+
+  void record(const Event& e) {
+    const std::string ts = format_rfc3339(e.ts);
+    const long long duration = e.duration.count();
+    switch (e.kind) {
+      case EventKind::run_started:
+        run_started(e, ts);
+        break;
+      case EventKind::step_started:
+        db_->prepare(
+               "INSERT INTO steps (run_id, step_id, start_order, state, started_at, log_path) "
+               "VALUES (?1, ?2, (SELECT coalesce(max(start_order), 0) + 1 FROM steps WHERE "
+               "run_id = ?1), 'running', ?3, ?4) "
+               "ON CONFLICT (run_id, step_id) DO UPDATE SET start_order = excluded.start_order, "
+               "state = 'running', started_at = excluded.started_at, ended_at = NULL, "
+               "exit_code = NULL, signal = NULL, duration_ms = NULL, message = NULL, "
+               "log_path = excluded.log_path")
+            .bind(1, e.run_id)
+            .bind(2, e.step_id)
+            .bind(3, ts)
+            .bind(4, e.log_path)
+            .run();
+        break;
+      case EventKind::attempt_started:
+        if (is_rollback_or_hook(e.step_id)) break;
+        db_->prepare(
+               "INSERT OR REPLACE INTO attempts (run_id, step_id, attempt, state, started_at) "
+               "VALUES (?, ?, ?, 'running', ?)")
+            .bind(1, e.run_id)
+            .bind(2, e.step_id)
+            .bind(3, (long long)e.attempt)
+            .bind(4, ts)
+            .run();
+        break;
+      case EventKind::attempt_ended:
+        if (is_rollback_or_hook(e.step_id)) break;
+        db_->prepare(
+               "INSERT INTO attempts (run_id, step_id, attempt, state, started_at, ended_at, "
+               "exit_code, signal, duration_ms, message) VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, "
+               "?8, ?9) ON CONFLICT (run_id, step_id, attempt) DO UPDATE SET state = "
+               "excluded.state, ended_at = excluded.ended_at, exit_code = excluded.exit_code, "
+               "signal = excluded.signal, duration_ms = excluded.duration_ms, message = "
+               "excluded.message")
+            .bind(1, e.run_id)
+            .bind(2, e.step_id)
+            .bind(3, (long long)e.attempt)
+            .bind(4, to_string(e.state))
+            .bind(5, ts)
+            .bind(6, exit_code_of(e))
+            .bind(7, (long long)e.signal)
+            .bind(8, duration)
+            .bind(9, e.message)
+            .run();
+        break;
+      case EventKind::step_ended:
+        // A step that an earlier process of a resumed run recorded as
+        // succeeded keeps its times.
+        db_->prepare(
+               "INSERT INTO steps (run_id, step_id, state, ended_at, exit_code, signal, "
+               "duration_ms, message, log_path) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+               "ON CONFLICT (run_id, step_id) DO UPDATE SET state = excluded.state, ended_at = "
+               "excluded.ended_at, exit_code = excluded.exit_code, signal = excluded.signal, "
+               "duration_ms = excluded.duration_ms, message = excluded.message "
+               "WHERE NOT (steps.state = 'succeeded' AND excluded.state = 'succeeded')")
+            .bind(1, e.run_id)
+            .bind(2, e.step_id)
+            .bind(3, to_string(e.state))
+            .bind(4, ts)
+            .bind(5, exit_code_of(e))
+            .bind(6, (long long)e.signal)
+            .bind(7,
+                  e.state == StepState::not_run ? std::nullopt : std::optional<long long>(duration))
+            .bind(8, e.message)
+            .bind(9, e.log_path)
+            .run();
+        break;
+      case EventKind::rollback_started:
+        active_rollbacks_.insert(e.step_id);
+        rollback_seen_ = true;
+        db_->prepare(
+               "INSERT OR REPLACE INTO rollbacks (run_id, step_id, state, started_at, log_path) "
+               "VALUES (?, ?, 'running', ?, ?)")
+            .bind(1, e.run_id)
+            .bind(2, e.step_id)
+            .bind(3, ts)
+            .bind(4, e.log_path)
+            .run();
+        break;
+      case EventKind::rollback_ended:
+        active_rollbacks_.erase(e.step_id);
+        if (e.state != StepState::succeeded) rollback_failed_ = true;
+        ended("rollbacks", "step_id", e, ts);
+        break;
+      case EventKind::hook_started:
+        active_hooks_.insert(e.step_id);
+        db_->prepare(
+               "INSERT OR REPLACE INTO hooks (run_id, hook_id, start_order, state, started_at, "
+               "log_path) VALUES (?1, ?2, (SELECT coalesce(max(start_order), 0) + 1 FROM hooks "
+               "WHERE run_id = ?1), 'running', ?3, ?4)")
+            .bind(1, e.run_id)
+            .bind(2, e.step_id)
+            .bind(3, ts)
+            .bind(4, e.log_path)
+            .run();
+        break;
+      case EventKind::hook_ended:
+        active_hooks_.erase(e.step_id);
+        ended("hooks", "hook_id", e, ts);
+        break;
+      case EventKind::run_ended:
+        run_ended(e, ts);
+        break;
+      default:
+        break;  // warnings and confirmations are in the audit log
+    }
+  }
+
+  bool is_rollback_or_hook(const std::string& id) const {
+    return active_rollbacks_.count(id) || active_hooks_.count(id);
+  }
+
+  void ended(const std::string& table, const std::string& id_column, const Event& e,
+             const std::string& ts) {
+    std::string sql = "INSERT INTO " + table + " (run_id, " + id_column +
+                      ", state, started_at, ended_at, exit_code, signal, duration_ms, message, "
+                      "log_path) VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7, ?8, ?9) "
+                      "ON CONFLICT (run_id, " +
+                      id_column +
+                      ") DO UPDATE SET state = excluded.state, ended_at = excluded.ended_at, "
+                      "exit_code = excluded.exit_code, signal = excluded.signal, duration_ms = "
+                      "excluded.duration_ms, message = excluded.message";
+    db_->prepare(sql.c_str())
+        .bind(1, e.run_id)
+        .bind(2, e.step_id)
+        .bind(3, to_string(e.state))
+        .bind(4, ts)
+        .bind(5, exit_code_of(e))
+        .bind(6, (long long)e.signal)
+        .bind(7, (long long)e.duration.count())
+        .bind(8, e.message)
+        .bind(9, e.log_path)
+        .run();
+  }
+
+  void run_started(const Event& e, const std::string& ts) {
+    rollback_only_ = e.rollback_only;
+    const long pid = long(::getpid());
+    std::optional<long long> pid_start;
+    if (auto info = store::process_info(pid)) pid_start = info->start_ticks;
+    // A resumed run, or `runbook rollback` of a recorded one, continues its
+    // row; the first process creates it.
+    std::string on_conflict =
+        e.rollback_only
+            ? "rollback_state = 'running', pid = excluded.pid, pid_start = excluded.pid_start, "
+              "host = excluded.host"
+            : "state = 'running', ended_at = NULL, exit_code = NULL, message = NULL, pid = "
+              "excluded.pid, pid_start = excluded.pid_start, host = excluded.host, resumes = "
+              "resumes + 1";
+    std::string sql =
+        "INSERT INTO runs (id, runbook, path, sha256, params, trigger, user, uid, sudo_user, "
+        "host, pid, pid_start, started_at, state, rollback_state) VALUES (?1, ?2, ?3, ?4, ?5, "
+        "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) ON CONFLICT (id) DO UPDATE SET " +
+        on_conflict;
+    db_->prepare(sql.c_str())
+        .bind(1, e.run_id)
+        .bind(2, e.runbook_name)
+        .bind(3, e.runbook_path)
+        .bind(4, sha256_)
+        .bind(5, e.params_json)
+        .bind(6, e.trigger)
+        .bind(7, actor_.user)
+        .bind(8, (long long)actor_.uid)
+        .bind(9, actor_.sudo_user)
+        .bind(10, actor_.host)
+        .bind(11, (long long)pid)
+        .bind(12, pid_start)
+        .bind(13, ts)
+        .bind(14, e.rollback_only ? "failed" : "running")
+        .bind(15, e.rollback_only ? "running" : "")
+        .run();
+  }
+
+  void run_ended(const Event& e, const std::string& ts) {
+    const bool rolled_back = rollback_only_ || rollback_seen_;
+    std::string rollback_state = rolled_back ? (rollback_failed_ ? "failed" : "succeeded") : "";
+    const std::string state = to_string(e.run_state);
+    if (rollback_only_) {
+      // `runbook rollback` keeps the run's own outcome unless its rollback
+      // failed.
+      db_->prepare(
+             "UPDATE runs SET state = CASE WHEN ?2 = 'rollback_failed' THEN ?2 ELSE state END, "
+             "rollback_state = ?3, rolled_back_at = ?4 WHERE id = ?1")
+          .bind(1, e.run_id)
+          .bind(2, state)
+          .bind(3, rollback_state)
+          .bind(4, ts)
+          .run();
+      return;
+    }
+    db_->prepare(
+           "UPDATE runs SET state = ?2, ended_at = ?3, exit_code = ?4, message = ?5, "
+           "rollback_state = coalesce(?6, rollback_state), rolled_back_at = coalesce(?7, "
+           "rolled_back_at) WHERE id = ?1")
+        .bind(1, e.run_id)
+        .bind(2, state)
+        .bind(3, ts)
+        .bind(4, (long long)exit_code_for(e.run_state))
+        .bind(5, e.message)
+        .bind(6, rollback_state)
+        .bind(7, rolled_back ? ts : std::string())
+        .run();
+  }
+
+  std::string state_dir_, sha256_;
+  Actor actor_;
+  std::unique_ptr<Database> db_;
+  std::unique_ptr<Transaction> transaction_;
+  std::set<std::string> active_rollbacks_, active_hooks_;
+  bool rollback_only_ = false, rollback_seen_ = false, rollback_failed_ = false;
+  bool warned_ = false;
+};
+
+}  // namespace
+
+std::string history_db_path(const std::string& state_dir) {
+  return state_dir + "/history.db";
+}
+
+std::unique_ptr<EventSink> make_history_sink(const std::string& state_dir,
+                                             const std::string& runbook_sha256) {
+  return std::make_unique<HistorySink>(state_dir, runbook_sha256, current_actor());
+}
+
+}  // namespace runbook
