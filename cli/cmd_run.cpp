@@ -3,14 +3,17 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 
 #include "commands.hpp"
 #include "params_flags.hpp"
 #include "runbook/executor.hpp"
+#include "runbook/expr.hpp"
 #include "runbook/load.hpp"
 #include "runbook/params.hpp"
 #include "runbook/sinks.hpp"
+#include "runbook/store.hpp"
 
 namespace runbook::cli {
 namespace {
@@ -21,6 +24,7 @@ struct RunFlags {
   bool yes = false;
   int max_parallel = 0;
   std::string output = "text";
+  std::string lock_wait;
   ParamsFlags params;
 };
 
@@ -35,12 +39,9 @@ std::string unsupported_features(const Runbook& runbook) {
     for (const Step& s : *list) all.push_back(&s);
   for (const Step* s : all) {
     std::string where = "step '" + s->id + "' ";
-    if (s->for_each || s->for_each_list)
-      return where + "uses 'for_each', which this version cannot run yet";
     if (s->body.kind == ActionKind::uses || (s->rollback && s->rollback->kind == ActionKind::uses))
       return where + "uses a plugin step kind ('uses'), which this version cannot run yet";
   }
-  if (runbook.lock) return "the runbook sets 'lock', which this version cannot run yet";
   return "";
 }
 
@@ -93,7 +94,57 @@ int run_command(const RunFlags& flags) {
       options.width = std::max(40, std::atoi(columns));
     display = make_terminal_sink(options);
   }
+  options.run_id = make_run_id();
+  {
+    std::error_code ec;
+    std::filesystem::create_directories(options.state_dir, ec);
+    if (ec) {
+      std::cerr << "runbook: cannot create the state directory " << options.state_dir << ": "
+                << ec.message() << "\n";
+      return 1;
+    }
+  }
+
+  // lock: runs with the same key never overlap, across processes.
+  RunLock lock;
+  if (runbook.lock) {
+    std::string key = runbook.lock->value;
+    if (Expected<Template> tpl = parse_template(key); tpl) {
+      ExprContext ctx;
+      ctx.params = &options.params;
+      ctx.run_id = options.run_id;
+      ctx.run_trigger = options.trigger;
+      if (Expected<std::string> text = render_text(tpl.value(), ctx); text) key = text.value();
+    }
+    Duration wait{0};
+    if (!flags.lock_wait.empty()) {
+      std::optional<Duration> d = parse_duration(flags.lock_wait);
+      if (!d) {
+        std::cerr << "runbook: --lock-wait must be a duration like 30s or 5m, not '"
+                  << flags.lock_wait << "'\n";
+        return 2;
+      }
+      wait = *d;
+    }
+    LockAttempt attempt = acquire_run_lock(options.state_dir, key, options.run_id, wait);
+    if (attempt.outcome == LockAttempt::Outcome::held) {
+      std::cerr << "runbook: not started: " << attempt.message << "\n";
+      return 75;  // EX_TEMPFAIL: cron may try again later
+    }
+    if (attempt.outcome == LockAttempt::Outcome::error) {
+      std::cerr << "runbook: cannot take the lock: " << attempt.message << "\n";
+      return 1;
+    }
+    lock = std::move(attempt.lock);
+  }
+
+  // The audit log first: it is the record that fails closed.
+  std::unique_ptr<EventSink> audit =
+      make_audit_sink(audit_log_path(options.state_dir), runbook.sha256);
+  std::unique_ptr<EventSink> history = make_history_sink(options.state_dir, runbook.sha256);
   EventFanout sinks;
+  sinks.add(audit.get());
+  sinks.add(history.get());
   sinks.add(display.get());
 
   RunOutcome outcome = execute_runbook(runbook, options, sinks);
@@ -117,11 +168,15 @@ void add_run_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--max-parallel", flags->max_parallel,
                   "Steps running at once (overrides the runbook's max_parallel)")
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--lock-wait", flags->lock_wait,
+                  "When the runbook's lock is held, wait up to this long (e.g. 30s) instead of "
+                  "exiting 75 at once");
   cmd->add_option("--output", flags->output, "text (default) or json: one JSON event per line")
       ->check(CLI::IsMember({"text", "json"}));
   cmd->footer(
       "Exit codes: 0 succeeded; 1 failed (rolled back cleanly, or on_failure: stop); 2 bad\n"
-      "input, nothing started; 3 a rollback failed, a person must look; 130 cancelled.");
+      "input, nothing started; 3 a rollback failed, a person must look; 75 the lock is held;\n"
+      "130 cancelled.");
   cmd->callback([flags, &exit_code] { exit_code = run_command(*flags); });
 }
 
