@@ -15,6 +15,8 @@ int main(int argc, char** argv) {
   runbook::cli::add_graph_command(app, exit_code);
   runbook::cli::add_schema_command(app, exit_code);
   runbook::cli::add_run_command(app, exit_code);
+  runbook::cli::add_rollback_command(app, exit_code);
+  runbook::cli::add_resume_command(app, exit_code);
   runbook::cli::add_history_command(app, exit_code);
   runbook::cli::add_show_command(app, exit_code);
   runbook::cli::add_logs_command(app, exit_code);

@@ -78,6 +78,10 @@ const char* to_string(EventKind k) {
       return "hook.started";
     case EventKind::hook_ended:
       return "hook.ended";
+    case EventKind::confirm_asked:
+      return "confirm.asked";
+    case EventKind::confirm_answered:
+      return "confirm.answered";
     case EventKind::warning:
       return "warning";
     case EventKind::run_ended:
