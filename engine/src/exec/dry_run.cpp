@@ -89,6 +89,30 @@ std::string describe_body(const StepBody& body, const std::string& prefix, const
   return out;
 }
 
+// The for_each line, and the items when they are known before the run (a
+// literal list, or an expression that reads no step's result).
+std::string describe_for_each(const Step& step, const PlanRender& show) {
+  std::string out = "    for_each: ";
+  out += step.for_each ? step.for_each->value : step.for_each_list->to_json();
+  if (step.for_each_parallel > 0)
+    out += "  (up to " + std::to_string(step.for_each_parallel) + " at once)";
+  out += "\n";
+  if (step.for_each && step.for_each->value.find("steps.") != std::string::npos) return out;
+  Expected<Value::List> items = expand_for_each(step, show.context);
+  if (!items) return out + "      (cannot get the items: " + items.error().format() + ")\n";
+  if (items.value().empty()) return out + "      no items: nothing will run\n";
+  constexpr size_t kShown = 20;
+  for (size_t i = 0; i < items.value().size() && i < kShown; ++i) {
+    const Value& item = items.value()[i];
+    out += "      [" + std::to_string(i) + "] " +
+           show.masker->mask(item.is_list() || item.is_map() ? item.to_json() : item.to_text()) +
+           "\n";
+  }
+  if (items.value().size() > kShown)
+    out += "      … and " + std::to_string(items.value().size() - kShown) + " more\n";
+  return out;
+}
+
 }  // namespace
 
 std::string describe_plan(const Runbook& runbook, const RunOptions& options) {
@@ -122,7 +146,7 @@ std::string describe_plan(const Runbook& runbook, const RunOptions& options) {
       if (step.deadline) out += "    deadline " + format_duration(*step.deadline) + "\n";
       if (step.when) out += "    when: " + step.when->value + "\n";
       if (step.confirm) out += "    asks: " + show(step.confirm->value) + "\n";
-      if (step.for_each) out += "    for_each: " + step.for_each->value + "\n";
+      if (step.for_each || step.for_each_list) out += describe_for_each(step, show);
       if (step.allow_failure.enabled()) out += "    allowed to fail\n";
       if (step.rollback) {
         ++rollbacks;

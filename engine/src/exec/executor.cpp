@@ -10,6 +10,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 
 #include "util/files.hpp"
 #include "util/time_format.hpp"
@@ -25,11 +26,10 @@ RunOutcome execute_runbook(const Runbook& runbook, const RunOptions& options, Ev
 
 RunOutcome execute_rollback(const Runbook& runbook, const std::vector<std::string>& started_steps,
                             const RunOptions& options, EventSink& sink) {
-  std::vector<int> started;
-  for (const std::string& id : started_steps) {
-    for (size_t i = 0; i < runbook.steps.size(); ++i)
-      if (runbook.steps[i].id == id) started.push_back(int(i));
-  }
+  std::vector<exec::StartedUnit> started;
+  for (const std::string& id : started_steps)
+    if (std::optional<exec::StartedUnit> unit = exec::started_unit(runbook, id))
+      started.push_back(*unit);
   exec::Executor executor(runbook, options, sink);
   return executor.run_rollbacks(std::move(started));
 }
@@ -60,6 +60,11 @@ std::string signal_name(int signo) {
 
 }  // namespace
 
+std::string step_failure(const std::string& id, const std::string& message) {
+  if (message.find("'" + id + "'") != std::string::npos) return message;
+  return "step '" + id + "' " + message;
+}
+
 Executor::Executor(const Runbook& runbook, RunOptions options, EventSink& sink)
     : runbook_(runbook),
       options_(std::move(options)),
@@ -69,13 +74,12 @@ Executor::Executor(const Runbook& runbook, RunOptions options, EventSink& sink)
       run_timer_(io_),
       tick_timer_(io_),
       graph_(runbook.steps),
-      plan_(graph_),
-      step_units_(runbook.steps.size(), nullptr) {
+      plan_(graph_) {
   if (options_.run_id.empty()) options_.run_id = make_run_id();
   max_parallel_ = std::max(1, options_.max_parallel.value_or(runbook.effective_max_parallel()));
 }
 
-RunOutcome Executor::run_rollbacks(std::vector<int> started) {
+RunOutcome Executor::run_rollbacks(std::vector<StartedUnit> started) {
   rollback_only_ = true;
   start_order_ = std::move(started);
   failed_ = true;
@@ -127,7 +131,12 @@ RunOutcome Executor::run() {
 
   Event started = event(EventKind::run_started);
   started.runbook_name = runbook_.name;
-  started.runbook_path = runbook_.path;
+  // Absolute, so that rollback and resume find it from any directory.
+  {
+    std::error_code ec;
+    auto absolute = std::filesystem::absolute(runbook_.path, ec);
+    started.runbook_path = ec ? runbook_.path : absolute.lexically_normal().string();
+  }
   started.total_steps = int(runbook_.steps.size());
   started.resumed = options_.resumed;
   started.trigger = options_.trigger;
@@ -170,15 +179,20 @@ void Executor::fill_slots() {
   // Announce every step that can start now, make that durable once, then
   // spawn them: a wide DAG pays one audit fsync per wave, not one per step.
   std::vector<Unit*> batch;
+  // Items of for_each steps already running go before steps that are new.
+  start_items(batch);
   while (!stopping_ && running_steps_ < max_parallel_) {
     std::optional<int> next = plan_.take_ready();
     if (!next) break;
     const Step& step = runbook_.steps[size_t(*next)];
-    if (std::find(options_.already_succeeded.begin(), options_.already_succeeded.end(), step.id) !=
-        options_.already_succeeded.end()) {
+    if (resumed_as_succeeded(step.id)) {
       // Resumed: an earlier process of this run recorded it as succeeded. It
       // still counts as started, so a failure later rolls it back.
-      start_order_.push_back(*next);
+      if (is_for_each(step)) {
+        record_resumed_items(*next);
+      } else {
+        start_order_.push_back({*next, -1, std::nullopt});
+      }
       Event e = event(EventKind::step_ended);
       e.step_id = step.id;
       e.state = StepState::succeeded;
@@ -211,20 +225,32 @@ void Executor::fill_slots() {
         continue;
       }
     }
-    Unit& unit = add_step_unit(*next);
-    if (step.confirm && !options_.assume_yes) {
-      awaiting_confirm_.push_back(&unit);
+    if (is_for_each(step)) {
+      begin_for_each(*next, batch);
       continue;
     }
-    if (announce_unit(unit)) {
-      prepare_attempt(unit);
-      batch.push_back(&unit);
-    }
+    take_step_unit(add_step_unit(*next), batch);
   }
   if (!awaiting_confirm_.empty()) ask_next_confirm();
   if (batch.empty()) return;
   sink_.flush();
   for (Unit* unit : batch) launch_attempt(*unit);
+}
+
+void Executor::take_step_unit(Unit& unit, std::vector<Unit*>& batch) {
+  if (runbook_.steps[size_t(unit.step_index)].confirm && !options_.assume_yes) {
+    awaiting_confirm_.push_back(&unit);
+    return;
+  }
+  if (announce_unit(unit)) {
+    prepare_attempt(unit);
+    batch.push_back(&unit);
+  }
+}
+
+bool Executor::resumed_as_succeeded(const std::string& id) const {
+  return std::find(options_.already_succeeded.begin(), options_.already_succeeded.end(), id) !=
+         options_.already_succeeded.end();
 }
 
 void Executor::ask_next_confirm() {
@@ -294,31 +320,40 @@ Unit& Executor::add_step_unit(int index) {
   unit.deadline = step.deadline;
   unit.allow_failure = step.allow_failure;
   unit.on_done = [this](Unit& u) { on_step_done(u); };
-  step_units_[size_t(index)] = &unit;
   ++running_steps_;
   return unit;
 }
 
+bool failure_allowed(const AllowFailure& allow, const Unit& unit) {
+  return (unit.state == StepState::failed &&
+          (allow.any || (unit.exit_code && allow.allows(*unit.exit_code)))) ||
+         (unit.state == StepState::timed_out && allow.any);
+}
+
 void Executor::on_step_done(Unit& unit) {
   --running_steps_;
-  ++ended_steps_;
-  bool allowed = (unit.state == StepState::failed &&
-                  (unit.allow_failure.any ||
-                   (unit.exit_code && unit.allow_failure.allows(*unit.exit_code)))) ||
-                 (unit.state == StepState::timed_out && unit.allow_failure.any);
+  bool allowed = failure_allowed(unit.allow_failure, unit);
   if (allowed) {
     Event w = event(EventKind::warning, &unit);
     w.message = "step '" + unit.id + "' " + unit.message + " (allowed to fail)";
     emit(w);
   }
   bool ok = unit.state == StepState::succeeded || unit.state == StepState::skipped || allowed;
-  if (!ok && !stopping_) {
-    failed_ = true;
-    failure_reason_ = "step '" + unit.id + "' " + unit.message;
-    stop_steps(failure_reason_, /*cancel=*/false);
-  }
+  if (!ok) fail_run(step_failure(unit.id, unit.message));
+  after_step_ended(unit.step_index, ok);
+}
+
+void Executor::fail_run(const std::string& reason) {
+  if (stopping_) return;
+  failed_ = true;
+  failure_reason_ = reason;
+  stop_steps(failure_reason_, /*cancel=*/false);
+}
+
+void Executor::after_step_ended(int index, bool ok) {
+  ++ended_steps_;
   std::vector<int> not_run;
-  plan_.mark_ended(unit.step_index, ok, &not_run);
+  plan_.mark_ended(index, ok, &not_run);
   for (int i : not_run) {
     Event e = event(EventKind::step_ended);
     e.step_id = runbook_.steps[size_t(i)].id;
@@ -362,18 +397,23 @@ void Executor::stop_steps(const std::string& reason, bool cancel) {
     unit.message = "not started: " + reason;
     end_unit(unit, StepState::cancelled);
   }
+  // for_each steps with nothing in flight end now: no more items start.
+  for (ForEachRun& run : for_each_runs_) maybe_end_for_each(run);
 }
 
 void Executor::maybe_end_steps_phase() {
-  if (phase_ != Phase::steps || running_steps_ > 0) return;
+  if (phase_ != Phase::steps || running_steps_ > 0 || open_for_each_ > 0) return;
   if (!stopping_ && plan_.has_ready()) return;
   run_timer_.cancel();
-  if ((failed_ || cancelled_) && runbook_.on_failure == OnFailure::rollback && !hard_stop_) {
+  // After a second Ctrl-C the rollback phase still runs, only to report the
+  // rollbacks that will not run (and so end rollback_failed).
+  if ((failed_ || cancelled_) && runbook_.on_failure == OnFailure::rollback) {
     start_rollback_phase();
   } else {
     if ((failed_ || cancelled_) && runbook_.on_failure == OnFailure::stop) {
       bool any = false;
-      for (int i : start_order_) any = any || runbook_.steps[size_t(i)].rollback.has_value();
+      for (const StartedUnit& u : start_order_)
+        any = any || runbook_.steps[size_t(u.step_index)].rollback.has_value();
       Event w = event(EventKind::warning);
       w.message = "on_failure: stop: nothing was rolled back";
       if (any) w.message += "; to roll back later: runbook rollback " + options_.run_id;
@@ -388,15 +428,20 @@ void Executor::maybe_end_steps_phase() {
 void Executor::start_rollback_phase() {
   phase_ = Phase::rollback;
   for (auto it = start_order_.rbegin(); it != start_order_.rend(); ++it)
-    if (runbook_.steps[size_t(*it)].rollback) rollback_queue_.push_back(*it);
+    if (runbook_.steps[size_t(it->step_index)].rollback) rollback_queue_.push_back(*it);
   run_next_rollback();
+}
+
+std::string Executor::started_id(const StartedUnit& started) const {
+  const std::string& id = runbook_.steps[size_t(started.step_index)].id;
+  return started.item_index < 0 ? id : id + "[" + std::to_string(started.item_index) + "]";
 }
 
 void Executor::run_next_rollback() {
   if (hard_stop_ && rollback_next_ < rollback_queue_.size()) {
     std::string skipped;
     for (size_t i = rollback_next_; i < rollback_queue_.size(); ++i)
-      skipped += (skipped.empty() ? "" : ", ") + runbook_.steps[size_t(rollback_queue_[i])].id;
+      skipped += (skipped.empty() ? "" : ", ") + started_id(rollback_queue_[i]);
     rollback_failed_ = true;
     Event w = event(EventKind::warning);
     w.message = "stopped at once: the rollbacks of " + skipped + " did not run";
@@ -404,17 +449,24 @@ void Executor::run_next_rollback() {
     rollback_next_ = rollback_queue_.size();
   }
   if (rollback_next_ >= rollback_queue_.size()) return start_hooks_phase();
-  int index = rollback_queue_[rollback_next_++];
-  const Step& step = runbook_.steps[size_t(index)];
+  const StartedUnit& started = rollback_queue_[rollback_next_++];
+  const Step& step = runbook_.steps[size_t(started.step_index)];
   Unit& unit = units_.emplace_back();
   unit.role = UnitRole::rollback;
-  unit.step_index = index;
-  unit.id = step.id;
+  unit.step_index = started.step_index;
+  unit.id = started_id(started);
+  unit.item = started.item;
+  unit.item_index = started.item_index;
   unit.body = &*step.rollback;
   unit.on_done = [this](Unit& u) {
     if (u.state != StepState::succeeded) rollback_failed_ = true;
     run_next_rollback();
   };
+  if (!resolve_item(unit)) {
+    unit.state = StepState::running;
+    asio::post(io_, [this, &unit] { end_unit(unit, StepState::failed); });
+    return;
+  }
   start_unit(unit);
 }
 
@@ -433,6 +485,18 @@ void Executor::start_hooks_phase() {
 void Executor::run_next_hook() {
   if (hard_stop_ || hook_next_ >= hook_queue_.size()) return finish();
   const Step& hook = *hook_queue_[hook_next_++];
+  if (hook.when) {
+    Expected<bool> run_it = evaluate_condition(*hook.when, context(nullptr));
+    if (!run_it || !run_it.value()) {
+      Event e = event(EventKind::hook_ended);
+      e.step_id = hook.id;
+      e.state = run_it ? StepState::skipped : StepState::failed;
+      e.message = run_it ? "when: " + hook.when->value + " is false"
+                         : mask("cannot evaluate 'when': " + run_it.error().format());
+      emit(e);
+      return run_next_hook();
+    }
+  }
   Unit& unit = units_.emplace_back();
   unit.role = UnitRole::hook;
   unit.id = hook.id;

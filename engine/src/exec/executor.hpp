@@ -26,12 +26,23 @@ namespace runbook::exec {
 
 enum class UnitRole { step, rollback, hook };
 
+// "step 'x' exited with code 1": why a run failed. A message that already
+// names the step is used as it is.
+std::string step_failure(const std::string& id, const std::string& message);
+
+struct ForEachRun;
+
 // One thing the executor runs with attempts, timeouts and retries: a step of
 // the graph, a step's rollback, or a hook.
 struct Unit {
   UnitRole role = UnitRole::step;
   int step_index = -1;  // into Runbook::steps, for steps and rollbacks
-  std::string id;       // as shown and logged
+  std::string id;       // as shown and logged: "deploy", or "deploy[2]" for an item
+  // One item of a for_each step (or its rollback): `${{ item }}` and
+  // `${{ index }}` in its templates.
+  std::optional<Value> item;
+  int item_index = -1;
+  ForEachRun* for_each = nullptr;  // the step as a whole; items only
   const StepBody* body = nullptr;
   std::optional<Duration> deadline;
   AllowFailure allow_failure;
@@ -60,6 +71,41 @@ struct Unit {
   LineSplitter out_lines, err_lines;
 };
 
+// True when `allow` lets the ended `unit` (failed or timed out) not fail the
+// run.
+bool failure_allowed(const AllowFailure& allow, const Unit& unit);
+
+// A for_each step while its items run. Items start in order, each as a Unit
+// of its own (its own slot, attempts, log and rollback), while the run has a
+// free slot and fewer than the step's max_parallel of them are in flight. The
+// step ends when no item is in flight and none is left to start (or the run
+// stops starting things).
+struct ForEachRun {
+  int step_index = -1;
+  Value::List items;
+  size_t next = 0;    // the next item to start
+  int in_flight = 0;  // taken (running or awaiting confirmation), not ended
+  int succeeded = 0;
+  int failed = 0;                // failed or timed out
+  bool failures_allowed = true;  // every failure so far is allowed by allow_failure
+  std::string first_failure;     // "item 2 exited with code 1"
+  std::chrono::steady_clock::time_point started;
+  bool ended = false;  // its end is decided (and posted)
+};
+
+// A step, or one item of a for_each step, that started: what a rollback
+// undoes, in start order.
+struct StartedUnit {
+  int step_index = -1;
+  int item_index = -1;        // -1: not an item
+  std::optional<Value> item;  // for an item: empty when only its index is known
+};
+
+// What a recorded id names: "deploy" a step, "deploy[2]" an item of the
+// for_each step deploy (its value empty). nullopt for an unknown step, and
+// for a for_each step itself: its items, not it, have rollbacks to run.
+std::optional<StartedUnit> started_unit(const Runbook& runbook, const std::string& id);
+
 // Drives one run (planner, driver, runner apart: the Plan says what is ready,
 // this decides what starts, the ProcessRunner starts it). Single-threaded:
 // everything happens on io_.
@@ -68,8 +114,9 @@ class Executor {
   Executor(const Runbook& runbook, RunOptions options, EventSink& sink);
   // Runs the graph, then rollback and hooks as needed.
   RunOutcome run();
-  // Runs only the rollbacks of these steps (indexes, in start order).
-  RunOutcome run_rollbacks(std::vector<int> started);
+  // Runs only the rollbacks of these steps and items, in start order (an
+  // item's value is found again from its step's for_each when empty).
+  RunOutcome run_rollbacks(std::vector<StartedUnit> started);
 
  private:
   enum class Phase { steps, rollback, hooks, done };
@@ -77,7 +124,34 @@ class Executor {
   // The graph.
   void fill_slots();
   Unit& add_step_unit(int index);
+  // Asks for confirmation, or announces and prepares `unit` into `batch`.
+  void take_step_unit(Unit& unit, std::vector<Unit*>& batch);
   void on_step_done(Unit& unit);
+  // A step ended (ok: succeeded, skipped or allowed to fail): the plan moves
+  // on, steps that needed it may become not_run, free slots are filled.
+  void after_step_ended(int index, bool ok);
+  // Fails the run for `reason` and stops the running steps, unless stopping.
+  void fail_run(const std::string& reason);
+  bool resumed_as_succeeded(const std::string& id) const;
+
+  // for_each steps (for_each.cpp).
+  static bool is_for_each(const Step& step) { return step.for_each || step.for_each_list; }
+  void begin_for_each(int index, std::vector<Unit*>& batch);
+  // Starts items of running for_each steps (oldest step first) while slots
+  // allow.
+  void start_items(std::vector<Unit*>& batch);
+  void start_items(ForEachRun& run, std::vector<Unit*>& batch);
+  void on_item_done(Unit& unit);
+  // Decides the step's end once nothing is in flight and nothing more starts.
+  void maybe_end_for_each(ForEachRun& run);
+  void end_for_each(ForEachRun& run);
+  // A for_each step recorded as succeeded before a resume: its items count as
+  // started (so that a failure later rolls them back).
+  void record_resumed_items(int index);
+  // A rollback unit's item, found again from the step's for_each when only
+  // its index was recorded; false with unit.message set when it cannot be.
+  bool resolve_item(Unit& unit);
+  std::string started_id(const StartedUnit& started) const;
   void stop_steps(const std::string& reason, bool cancel);
   void maybe_end_steps_phase();
 
@@ -137,11 +211,12 @@ class Executor {
   std::string run_dir_;
   std::mt19937 rng_{std::random_device{}()};
 
-  std::deque<Unit> units_;         // stable addresses
-  std::vector<Unit*> step_units_;  // per step index, once started
-  std::vector<int> start_order_;   // step indexes in the order they started
+  std::deque<Unit> units_;                // stable addresses
+  std::vector<StartedUnit> start_order_;  // steps and items in the order they started
+  std::deque<ForEachRun> for_each_runs_;  // stable addresses
   int max_parallel_ = 1;
-  int running_steps_ = 0;
+  int running_steps_ = 0;  // step units holding a slot (items included)
+  int open_for_each_ = 0;  // for_each steps begun and not yet ended
   int ended_steps_ = 0;
   Phase phase_ = Phase::steps;
   bool stopping_ = false;  // no new step starts
@@ -157,7 +232,7 @@ class Executor {
   std::unique_ptr<boost::asio::posix::stream_descriptor> terminal_in_;
   boost::asio::streambuf answer_;
 
-  std::vector<int> rollback_queue_;  // step indexes, in the order to roll back
+  std::vector<StartedUnit> rollback_queue_;  // in the order to roll back
   size_t rollback_next_ = 0;
   bool rollback_failed_ = false;
   std::vector<const Step*> hook_queue_;

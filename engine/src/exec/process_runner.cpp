@@ -57,6 +57,7 @@ std::string_view path_of(const std::vector<std::string>& env) {
 }
 
 constexpr auto kSweepInterval = std::chrono::milliseconds(20);
+constexpr auto kUncertainWindow = std::chrono::milliseconds(200);
 // How long output may stay open after the process and everything tagged with
 // it are gone (a descendant that hid from the sweep still holds the pipe).
 constexpr auto kOrphanedPipeGrace = std::chrono::milliseconds(500);
@@ -222,6 +223,17 @@ void ProcessRunner::Process::sweep() {
   // The main process is signalled through its group; once reaped its pid may
   // be reused, so only the group and the tag identify what is left.
   Stragglers left = find_stragglers(pid_, spec_.tag, /*full_scan=*/false);
+  // An adopted child caught mid-exec has no readable environment yet: look
+  // again shortly rather than miss it (bounded, in case it is someone else's
+  // that cleared its environment).
+  if (left.empty() && left.uncertain > 0 &&
+      std::chrono::steady_clock::now() - sweep_started_ < kUncertainWindow) {
+    sweep_timer_.expires_after(kSweepInterval);
+    sweep_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+      if (!ec) self->sweep();
+    });
+    return;
+  }
   if (left.empty() && reaped_ && stopping_) {
     // Last look across the whole machine, for descendants of descendants.
     left = find_stragglers(pid_, spec_.tag, /*full_scan=*/true);

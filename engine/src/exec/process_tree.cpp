@@ -59,17 +59,25 @@ std::vector<pid_t> engine_children() {
   return children;
 }
 
-bool process_has_tag(pid_t pid, std::string_view tag) {
+TagMatch process_tag(pid_t pid, std::string_view tag) {
   std::string env = read_proc_file("/proc/" + std::to_string(pid) + "/environ");
+  if (env.empty()) {
+    // A zombie has no environment and runs nothing: the reaper gets it.
+    std::string stat = read_proc_file("/proc/" + std::to_string(pid) + "/stat");
+    size_t paren = stat.rfind(')');
+    if (paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] == 'Z')
+      return TagMatch::no;
+    return TagMatch::unknown;
+  }
   std::string wanted = std::string(kProcessTagVariable) + "=" + std::string(tag);
   size_t pos = 0;
   while (pos < env.size()) {
     size_t end = env.find('\0', pos);
     if (end == std::string::npos) end = env.size();
-    if (std::string_view(env).substr(pos, end - pos) == wanted) return true;
+    if (std::string_view(env).substr(pos, end - pos) == wanted) return TagMatch::yes;
     pos = end + 1;
   }
-  return false;
+  return TagMatch::no;
 }
 
 std::vector<pid_t> find_tagged_processes(std::string_view tag) {
@@ -92,8 +100,11 @@ Stragglers find_stragglers(pid_t pgid, std::string_view tag, bool full_scan) {
   if (full_scan) {
     s.tagged = find_tagged_processes(tag);
   } else {
-    for (pid_t child : engine_children())
-      if (process_has_tag(child, tag)) s.tagged.push_back(child);
+    for (pid_t child : engine_children()) {
+      TagMatch m = process_tag(child, tag);
+      if (m == TagMatch::yes) s.tagged.push_back(child);
+      if (m == TagMatch::unknown) ++s.uncertain;
+    }
   }
   return s;
 }

@@ -18,8 +18,14 @@ bool process_group_alive(pid_t pgid);
 // The engine's own children (Linux: /proc/self/task/*/children).
 std::vector<pid_t> engine_children();
 
-// True when process `pid` carries RUNBOOK_PROCESS_TAG=`tag` in its environment.
-bool process_has_tag(pid_t pid, std::string_view tag);
+// Whether process `pid` carries RUNBOOK_PROCESS_TAG=`tag` in its environment;
+// unknown when its environment cannot be read (a zombie, a process in the
+// middle of exec, or one that cleared its environment).
+enum class TagMatch { yes, no, unknown };
+TagMatch process_tag(pid_t pid, std::string_view tag);
+inline bool process_has_tag(pid_t pid, std::string_view tag) {
+  return process_tag(pid, tag) == TagMatch::yes;
+}
 
 // Every process on the machine carrying the tag (a /proc scan: the slow path,
 // used only when stopping a step).
@@ -31,6 +37,9 @@ std::vector<pid_t> find_tagged_processes(std::string_view tag);
 struct Stragglers {
   bool group_alive = false;
   std::vector<pid_t> tagged;
+  // Adopted children whose environment could not be read: they may be ours,
+  // caught mid-exec. Not signalled; the sweep looks again a little later.
+  size_t uncertain = 0;
   bool empty() const { return !group_alive && tagged.empty(); }
 };
 Stragglers find_stragglers(pid_t pgid, std::string_view tag, bool full_scan);

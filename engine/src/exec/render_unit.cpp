@@ -26,9 +26,10 @@ bool is_posix_shell(const std::string& shell) {
 std::string describe_role(const Unit& unit) {
   switch (unit.role) {
     case UnitRole::step:
-      return "step '" + unit.id + "'";
+      return std::string(unit.item_index < 0 ? "step" : "item") + " '" + unit.id + "'";
     case UnitRole::rollback:
-      return "the rollback of step '" + unit.id + "'";
+      return "the rollback of " + std::string(unit.item_index < 0 ? "step" : "item") + " '" +
+             unit.id + "'";
     case UnitRole::hook:
       return "hook '" + unit.id + "'";
   }
@@ -41,7 +42,7 @@ std::string Executor::mask(std::string_view text) const {
   return masker_.empty() ? std::string(text) : masker_.mask(text);
 }
 
-ExprContext Executor::context(const Unit*) const {
+ExprContext Executor::context(const Unit* unit) const {
   ExprContext c;
   c.params = &options_.params;
   c.env = &env_map_;
@@ -50,6 +51,10 @@ ExprContext Executor::context(const Unit*) const {
   c.run_trigger = options_.trigger;
   c.alert_labels = &options_.alert_labels;
   c.alert_annotations = &options_.alert_annotations;
+  if (unit && unit->item) {
+    c.item = &*unit->item;
+    c.index = unit->item_index;
+  }
   return c;
 }
 
@@ -140,7 +145,9 @@ bool Executor::read_outputs(Unit& unit) {
     unit.message = mask(parsed.error());
     return false;
   }
-  results_[unit.id].outputs = std::move(parsed).value();
+  // Items' outputs are checked but not kept: a for_each step has no outputs
+  // (which item's would they be?).
+  if (!unit.for_each) results_[unit.id].outputs = std::move(parsed).value();
   return true;
 }
 

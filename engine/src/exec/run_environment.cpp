@@ -62,8 +62,8 @@ std::vector<std::string> command_line(const StepBody& body, const std::string& s
   std::vector<std::string> argv;
   switch (body.kind) {
     case ActionKind::run: {
-      if (body.shell.empty() || body.shell == "bash") {
-        argv = {"bash", "-eo", "pipefail", "-c"};
+      if (body.shell.empty() || body.shell == "bash" || body.shell.ends_with("/bash")) {
+        argv = {body.shell.empty() ? "bash" : body.shell, "-eo", "pipefail", "-c"};
       } else {
         // `shell: python3 -u` → python3 -u -c SCRIPT
         std::istringstream words(body.shell);

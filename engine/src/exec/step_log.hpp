@@ -1,8 +1,10 @@
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace runbook::exec {
 
@@ -11,6 +13,10 @@ namespace runbook::exec {
 class LineSplitter {
  public:
   static constexpr size_t kMaxLine = 64 * 1024;
+
+  // Secrets that must not be cut in two where a long line is cut (each piece
+  // is masked on its own). The vector must outlive the splitter.
+  void set_secrets(const std::vector<std::string>* secrets) { secrets_ = secrets; }
 
   // Calls `on_line(std::string_view)` for every complete line in `chunk`.
   template <class OnLine>
@@ -24,8 +30,9 @@ class LineSplitter {
           return;
         }
         partial_.append(chunk.substr(0, room));
-        on_line(std::string_view(partial_));
-        partial_.clear();
+        size_t cut = safe_cut();
+        on_line(std::string_view(partial_).substr(0, cut));
+        partial_.erase(0, cut);
         chunk.remove_prefix(room);
         continue;
       }
@@ -49,7 +56,36 @@ class LineSplitter {
   }
 
  private:
+  // Where to cut a full buffer: before the last (longest secret − 1) bytes,
+  // which may begin a secret that goes on in the next chunk, and never
+  // inside a secret.
+  size_t safe_cut() const {
+    size_t size = partial_.size();
+    if (!secrets_ || secrets_->empty()) return size;
+    size_t longest = 0;
+    for (const std::string& s : *secrets_) longest = std::max(longest, s.size());
+    if (longest == 0 || longest >= size / 2) return size;
+    size_t cut = size - (longest - 1);
+    for (bool moved = true; moved;) {
+      moved = false;
+      for (const std::string& s : *secrets_) {
+        if (s.empty()) continue;
+        size_t from = cut >= s.size() ? cut - s.size() + 1 : 0;
+        for (size_t pos = partial_.find(s, from); pos != std::string::npos && pos < cut;
+             pos = partial_.find(s, pos + 1)) {
+          if (pos + s.size() > cut) {
+            cut = pos;
+            moved = true;
+            break;
+          }
+        }
+      }
+    }
+    return cut == 0 ? size : cut;
+  }
+
   std::string partial_;
+  const std::vector<std::string>* secrets_ = nullptr;
 };
 
 // A step's log file: every line of stdout and stderr, interleaved as read,

@@ -86,7 +86,8 @@ void Executor::start_unit(Unit& unit) {
 
 bool Executor::announce_unit(Unit& unit) {
   unit.state = StepState::running;
-  if (unit.role == UnitRole::step) start_order_.push_back(unit.step_index);
+  if (unit.role == UnitRole::step)
+    start_order_.push_back({unit.step_index, unit.item_index, unit.item});
   unit.started = std::chrono::steady_clock::now();
   unit.log_path = run_dir_ + "/" + log_file_name(unit);
   std::string error;
@@ -188,6 +189,7 @@ void Executor::launch_attempt(Unit& unit) {
 void Executor::on_output(Unit& unit, OutputStream stream, std::string_view chunk) {
   bool is_stderr = stream == OutputStream::err;
   LineSplitter& lines = is_stderr ? unit.err_lines : unit.out_lines;
+  lines.set_secrets(&options_.secrets);
   Event e = event(EventKind::output, &unit);
   e.is_stderr = is_stderr;
   std::string masked;
@@ -229,7 +231,7 @@ void Executor::on_attempt_exit(Unit& unit, const ProcessExit& exit) {
   if (!exit.started) {
     outcome = AttemptOutcome::not_started;
     attempt_state = StepState::failed;
-    unit.message = "could not start: " + exit.error;
+    unit.message = mask("could not start: " + exit.error);  // the command may hold a secret
   } else if (unit.deadline_hit || unit.attempt_timed_out || unit.run_timed_out) {
     outcome = AttemptOutcome::timed_out;
     attempt_state = StepState::timed_out;
@@ -304,7 +306,9 @@ void Executor::end_unit(Unit& unit, StepState state) {
   for (auto* timer : {unit.attempt_timer.get(), unit.deadline_timer.get(), unit.retry_timer.get()})
     if (timer) timer->cancel();
   unit.state = state;
-  if (unit.role == UnitRole::step) {
+  // An item is not a step of its own: its for_each step's result is set
+  // when the step as a whole ends.
+  if (unit.role == UnitRole::step && !unit.for_each) {
     StepResult& result = results_[unit.id];
     result.status = to_string(state);
     result.exit_code = unit.exit_code;
@@ -314,8 +318,11 @@ void Executor::end_unit(Unit& unit, StepState state) {
   Event e = event(ended_kind(unit.role), &unit);
   e.exit_code = unit.exit_code;
   e.signal = unit.signal;
-  e.duration =
-      std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - unit.started);
+  // A unit that ended before it started (a `when` or `for_each` that cannot
+  // be evaluated, a "no" to its question) took no time.
+  if (unit.started != std::chrono::steady_clock::time_point{})
+    e.duration =
+        std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - unit.started);
   e.message = unit.message;
   e.log_path = unit.log_path;
   emit(e);
