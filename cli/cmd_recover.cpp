@@ -16,6 +16,11 @@
 namespace runbook::cli {
 namespace {
 
+// The step an id recorded in history names: "deploy" or an item "deploy[2]".
+const Step* recorded_step(const Runbook& runbook, const std::string& id) {
+  return runbook.find_step(id.substr(0, id.find('[')));
+}
+
 struct RecoverFlags {
   std::string run_id;
   bool yes = false;
@@ -102,7 +107,7 @@ int rollback_command(const RecoverFlags& flags) {
   std::vector<std::string> started = run.started_steps();
   std::vector<std::string> with_rollback;
   for (const std::string& id : started) {
-    const Step* step = r->runbook.find_step(id);
+    const Step* step = recorded_step(r->runbook, id);
     if (step && step->rollback) with_rollback.push_back(id);
   }
   if (with_rollback.empty()) {
@@ -162,7 +167,7 @@ int resume_command(const RecoverFlags& flags) {
     if (s.state == "succeeded" || s.state == "skipped") {
       options.already_succeeded.push_back(s.id);
     } else if (s.started() && !s.ended()) {
-      const Step* step = r->runbook.find_step(s.id);
+      const Step* step = recorded_step(r->runbook, s.id);
       if (flags.skip_ambiguous) {
         options.already_succeeded.push_back(s.id);
       } else if (!(step && step->idempotent) && !flags.rerun_ambiguous) {

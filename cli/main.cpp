@@ -1,5 +1,9 @@
 #include <CLI/CLI.hpp>
 
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
 #include <exception>
 #include <iostream>
 
@@ -9,6 +13,27 @@ int main(int argc, char** argv) {
   CLI::App app{"runbook: run operational runbooks as a DAG of steps, safely."};
   app.set_version_flag("--version", std::string("runbook ") + RUNBOOK_VERSION);
   app.require_subcommand(1);
+
+  // The engine's own operational log (spdlog): never mixed with step output,
+  // which goes to the display and the step logs, nor with the audit log.
+  std::string log_level = "warn";
+  std::string log_file;
+  app.add_option("--log-level", log_level,
+                 "The engine's own log: trace, debug, info, warn (default), error or off")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+  app.add_option("--log-file", log_file,
+                 "Write the engine's own log to this file instead of stderr");
+  app.parse_complete_callback([&] {
+    try {
+      auto logger = log_file.empty() ? spdlog::stderr_color_mt("runbook")
+                                     : spdlog::basic_logger_mt("runbook", log_file);
+      logger->set_level(spdlog::level::from_str(log_level));
+      logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ runbook[%P]: %v");
+      spdlog::set_default_logger(logger);
+    } catch (const spdlog::spdlog_ex& e) {
+      throw CLI::ValidationError("--log-file", e.what());
+    }
+  });
 
   int exit_code = 0;
   runbook::cli::add_validate_command(app, exit_code);

@@ -193,7 +193,8 @@ class TerminalSink : public EventSink {
     row.signal = e.signal;
     row.message = e.message;
     if (e.state == StepState::not_run) return;  // listed in the summary
-    ++done_;
+    // Items of a for_each step ("deploy[2]") are not steps of the total.
+    if (e.step_id.find('[') == std::string::npos) ++done_;
     bool ok = e.state == StepState::succeeded || e.state == StepState::skipped;
     if (!o_.live) {
       std::string text = std::string(to_string(e.state)) + " in " + format_elapsed(e.duration);

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <boost/asio/buffers_iterator.hpp>
 #include <boost/asio/post.hpp>
@@ -145,6 +147,8 @@ RunOutcome Executor::run() {
   emit(started);
 
   run_started_ = std::chrono::steady_clock::now();
+  spdlog::info("run {} of {} started: {} steps, up to {} at once, state in {}", options_.run_id,
+               runbook_.path, runbook_.steps.size(), max_parallel_, options_.state_dir);
   if (runbook_.timeout) {
     run_timer_.expires_after(*runbook_.timeout);
     run_timer_.async_wait([this](const boost::system::error_code& ec) {
@@ -524,6 +528,7 @@ void Executor::finish() {
   } else {
     final_state_ = RunState::succeeded;
   }
+  spdlog::info("run {} ended {}", options_.run_id, to_string(final_state_));
   Event e = event(EventKind::run_ended);
   e.run_state = final_state_;
   e.duration =

@@ -16,6 +16,8 @@
 #include <boost/process/v2.hpp>
 #include <cstring>
 
+#include <spdlog/spdlog.h>
+
 #include "exec/process_tree.hpp"
 
 namespace asio = boost::asio;
@@ -158,6 +160,7 @@ void ProcessRunner::Process::launch() {
   }
   pid_ = proc.id();
   proc.detach();
+  spdlog::debug("started pid {} ({}) for {}", pid_, program, spec_.tag);
   exit_.started = true;
   auto self = shared_from_this();
   runner_.reaper_.watch(pid_, [self](ChildStatus s) { self->on_reaped(s); });
@@ -185,6 +188,7 @@ void ProcessRunner::Process::read(int index) {
 }
 
 void ProcessRunner::Process::on_reaped(ChildStatus status) {
+  spdlog::debug("pid {} ended: exit code {}, signal {}", pid_, status.exit_code, status.signal);
   reaped_ = true;
   exit_.exit_code = status.exit_code;
   exit_.signal = status.signal;
@@ -252,11 +256,14 @@ void ProcessRunner::Process::sweep() {
     return;
   }
   if (killed_) {
+    spdlog::debug("SIGKILL to what is left of {} (group {}, {} more)", spec_.tag, pid_,
+                  left.tagged.size());
     if (left.group_alive) ::kill(-pid_, SIGKILL);
     for (pid_t pid : left.tagged) signal_straggler(pid, pid_, SIGKILL);
   } else {
     // SIGTERM once to each, then wait for the grace to run out.
     if (left.group_alive && !group_terminated_) {
+      spdlog::debug("SIGTERM to process group {} of {}", pid_, spec_.tag);
       ::kill(-pid_, SIGTERM);
       group_terminated_ = true;
     }

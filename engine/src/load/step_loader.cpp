@@ -130,6 +130,8 @@ std::optional<Step> load_step(YamlReader& r, YamlReader& muted, const YAML::Node
     if (std::optional<std::string> s = r.string(*id, "id")) {
       step.id = std::move(*s);
       if (!step.id.empty()) owner = "step '" + step.id + "'";
+      // An empty id would name no log file and collide with other empty ids.
+      if (step.id.empty()) r.error(step.id_mark, "the id of " + number + " is empty");
     }
   } else {
     r.error(step.mark, "missing required key 'id' in " + number);
