@@ -99,6 +99,12 @@ int rollback_command(const RecoverFlags& flags) {
               << "): stop it first (Ctrl-C or SIGTERM rolls it back)\n";
     return 2;
   }
+  if (std::vector<int> alive = processes_of_run(run.id); !alive.empty()) {
+    std::cerr << "runbook: " << alive.size() << " process(es) started by run " << run.id
+              << " are still running (pid " << alive.front()
+              << "…): wait for them to end, or stop them, before rolling back\n";
+    return 2;
+  }
   if (run.rollback_state == "succeeded") {
     std::cerr << "runbook: run " << run.id << " was already rolled back at " << run.rolled_back_at
               << "\n";
@@ -160,6 +166,16 @@ int resume_command(const RecoverFlags& flags) {
               << run.host << ")\n";
     return 2;
   }
+  // A killed engine cannot stop its steps' processes; resuming while they
+  // still run would do their work twice, side by side.
+  if (std::vector<int> alive = processes_of_run(run.id); !alive.empty()) {
+    std::string pids;
+    for (int pid : alive) pids += (pids.empty() ? "" : " ") + std::to_string(pid);
+    std::cerr << "runbook: processes started by run " << run.id << " are still running (pids "
+              << pids << "): wait for them to end, or stop them (kill " << pids
+              << "), then resume\n";
+    return 2;
+  }
   RunOptions options = options_for(state_dir, *r);
   options.resumed = true;
   std::vector<std::string> ambiguous;
@@ -170,6 +186,7 @@ int resume_command(const RecoverFlags& flags) {
       const Step* step = recorded_step(r->runbook, s.id);
       if (flags.skip_ambiguous) {
         options.already_succeeded.push_back(s.id);
+        options.skipped_on_resume.push_back(s.id);
       } else if (!(step && step->idempotent) && !flags.rerun_ambiguous) {
         ambiguous.push_back(s.id);
       }

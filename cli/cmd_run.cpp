@@ -126,7 +126,12 @@ int run_command(const RunFlags& flags) {
       }
       wait = *d;
     }
-    LockAttempt attempt = acquire_run_lock(options.state_dir, key, options.run_id, wait);
+    LockAttempt attempt = acquire_run_lock(options.state_dir, key, options.run_id, Duration{0});
+    if (attempt.outcome == LockAttempt::Outcome::held && wait.count() > 0) {
+      std::cerr << "runbook: waiting up to " << format_duration(wait)
+                << " for the lock: " << attempt.message << "\n";
+      attempt = acquire_run_lock(options.state_dir, key, options.run_id, wait);
+    }
     if (attempt.outcome == LockAttempt::Outcome::held) {
       std::cerr << "runbook: not started: " << attempt.message << "\n";
       return 75;  // EX_TEMPFAIL: cron may try again later

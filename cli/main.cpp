@@ -13,6 +13,8 @@ int main(int argc, char** argv) {
   CLI::App app{"runbook: run operational runbooks as a DAG of steps, safely."};
   app.set_version_flag("--version", std::string("runbook ") + RUNBOOK_VERSION);
   app.require_subcommand(1);
+  // --log-level and --log-file may come after the command too.
+  app.fallthrough();
 
   // The engine's own operational log (spdlog): never mixed with step output,
   // which goes to the display and the step logs, nor with the audit log.

@@ -79,6 +79,7 @@ TEST_CASE(
   TempDir dir;
   std::string count = dir / "count.txt";
   std::string marker = dir / "slow-started";
+  std::string sleeper = "sleep 3" + std::to_string(unique_token());
   auto runbook = [&](bool idempotent) {
     return "version: 1\nname: crash\nsteps:\n"
            "  - id: first\n    run: echo first >> " +
@@ -86,8 +87,8 @@ TEST_CASE(
            "\n"
            "  - id: slow\n    needs: [first]\n" +
            std::string(idempotent ? "    idempotent: true\n" : "") + "    run: 'echo slow >> " +
-           count + "; touch " + marker + "; test -f " + (dir / "go") +
-           " || sleep 30'\n"
+           count + "; touch " + marker + "; test -f " + (dir / "go") + " || " + sleeper +
+           "'\n"
            "  - id: last\n    needs: [slow]\n    run: echo last >> " +
            count + "\n";
   };
@@ -106,6 +107,13 @@ TEST_CASE(
     std::string id = newest_run(dir);
     auto history = run_cli(dir, {"history"});
     CHECK(history.output.find("engine gone") != std::string::npos);
+    // The killed engine could not stop its step: resume refuses while that
+    // step's processes live, then goes on once they are gone.
+    auto busy = run_cli(dir, {"resume", id, "--rerun-ambiguous"});
+    CHECK(busy.exit_code == 2);
+    CHECK(busy.output.find("still running") != std::string::npos);
+    kill_processes(sleeper);
+    std::this_thread::sleep_for(200ms);
     std::ofstream(dir / "go") << "";
     if (!idempotent) {
       auto refused = run_cli(dir, {"resume", id});

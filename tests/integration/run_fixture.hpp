@@ -88,6 +88,18 @@ inline int count_processes(const std::string& needle) {
   return count;
 }
 
+// Sends SIGKILL to every process whose command line contains `needle`.
+inline void kill_processes(const std::string& needle) {
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    std::string name = entry.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::string cmdline = read_file(entry.path().string() + "/cmdline");
+    for (char& c : cmdline)
+      if (c == '\0') c = ' ';
+    if (cmdline.find(needle) != std::string::npos) ::kill(std::stoi(name), SIGKILL);
+  }
+}
+
 // `runbook ARGS...` started in the background with stdout and stderr to
 // files; the environment is the test's plus `env`.
 class Background {

@@ -40,7 +40,7 @@ enum class EventKind {
   hook_ended,
   confirm_asked,     // message: the question; the display prompts [y/N]
   confirm_answered,  // message: "yes" or "no"
-  warning,  // something a person should see that does not change a state
+  warning,           // something a person should see that does not change a state
   run_ended,
 };
 
@@ -57,6 +57,9 @@ struct Event {
   std::string run_id;
   std::string step_id;  // "build", or "deploy[2]" for one item of a for_each step
   int attempt = 0;      // 1-based, for attempt and output events
+  // For attempt and output events: whose they are, "step", "rollback" or
+  // "hook" (a rollback's attempts carry its step's id).
+  const char* of = "step";
   int max_attempts = 0;
   StepState state = StepState::pending;    // step_ended, attempt_ended, rollback/hook ended
   RunState run_state = RunState::running;  // run_ended
@@ -70,10 +73,10 @@ struct Event {
   std::string runbook_name;
   std::string runbook_path;
   int total_steps = 0;
-  bool resumed = false;      // run_started: an earlier process began this run
-  bool rollback_only = false;  // run_started: `runbook rollback RUN_ID`
-  std::string trigger;       // run_started: cli, cron, alert, api
-  std::string params_json;   // run_started: params, secrets masked
+  bool resumed = false;              // run_started: an earlier process began this run
+  bool rollback_only = false;        // run_started: `runbook rollback RUN_ID`
+  std::string trigger;               // run_started: cli, cron, alert, api
+  std::string params_json;           // run_started: params, secrets masked
   std::string log_path;              // step_started: where its output goes
   std::optional<Duration> retry_in;  // attempt_ended: when the next attempt starts
 };

@@ -22,6 +22,9 @@ struct RunOptions {
   // Resume: steps recorded as succeeded by an earlier process of the same run
   // (same run_id). They are not run again and count as succeeded.
   std::vector<std::string> already_succeeded;
+  // Resume: the subset of already_succeeded the operator chose to skip
+  // (--skip-ambiguous); recorded as such, not as succeeded work.
+  std::vector<std::string> skipped_on_resume;
   bool resumed = false;  // shown in run.started
   // The run's params as a JSON object, secrets already masked; recorded in
   // run.started for the audit log and history.
@@ -55,6 +58,10 @@ std::vector<std::string> steps_that_confirm(const Runbook& runbook);
 // succeeded (the run it undoes had failed), `rollback_failed` otherwise.
 RunOutcome execute_rollback(const Runbook& runbook, const std::vector<std::string>& started_steps,
                             const RunOptions& options, EventSink& sink);
+
+// Processes still running that a run's steps started (found by the tag every
+// step process carries), e.g. left behind when its engine was killed.
+std::vector<int> processes_of_run(const std::string& run_id);
 
 // The state directory: $RUNBOOK_STATE_DIR, else $XDG_STATE_HOME/runbook,
 // else ~/.local/state/runbook.

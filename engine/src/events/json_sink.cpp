@@ -23,6 +23,9 @@ class JsonSink : public EventSink {
       line_ += ",\"step_id\":";
       append_json_string(line_, e.step_id);
     }
+    bool per_attempt = e.kind == EventKind::attempt_started || e.kind == EventKind::attempt_ended ||
+                       e.kind == EventKind::output;
+    if (per_attempt && std::string_view(e.of) != "step") field("of", e.of);
     switch (e.kind) {
       case EventKind::run_started:
         field("runbook", e.runbook_name);

@@ -50,6 +50,7 @@ class TerminalSink : public EventSink {
     switch (e.kind) {
       case EventKind::run_started:
         run_id_ = e.run_id;
+        rollback_only_ = e.rollback_only;
         total_ = e.total_steps;
         above(paint(kBold, "run " + e.run_id) + " " + e.runbook_name + " (" +
               std::to_string(e.total_steps) + " steps)");
@@ -246,8 +247,15 @@ class TerminalSink : public EventSink {
     const char* colour = e.run_state == RunState::succeeded ? kGreen : kRed;
     std::string verdict =
         "run " + e.run_id + " " + to_string(e.run_state) + " in " + format_elapsed(e.duration);
+    if (rollback_only_) {
+      // `runbook rollback`: the run stays failed; what matters is the rollback.
+      bool ok = e.run_state == RunState::failed;
+      colour = ok ? kGreen : kRed;
+      verdict = "rollback of run " + e.run_id + (ok ? ": every rollback succeeded" : ": FAILED") +
+                " in " + format_elapsed(e.duration);
+    }
     out += paint(colour, paint(kBold, verdict)) + "\n";
-    if (!e.message.empty()) out += "  reason: " + e.message + "\n";
+    if (!e.message.empty() && !rollback_only_) out += "  reason: " + e.message + "\n";
     if (!failed_rollbacks_.empty()) {
       out += paint(kRed, "  rollback FAILED for:");
       for (const std::string& id : failed_rollbacks_) out += " " + id;
@@ -315,6 +323,7 @@ class TerminalSink : public EventSink {
   bool rolling_back_ = false;
   bool finished_ = false;
   bool prompting_ = false;
+  bool rollback_only_ = false;
 };
 
 }  // namespace

@@ -1,4 +1,5 @@
 #include "exec/executor.hpp"
+#include "exec/process_tree.hpp"
 
 #include <unistd.h>
 
@@ -34,6 +35,12 @@ RunOutcome execute_rollback(const Runbook& runbook, const std::vector<std::strin
       started.push_back(*unit);
   exec::Executor executor(runbook, options, sink);
   return executor.run_rollbacks(std::move(started));
+}
+
+std::vector<int> processes_of_run(const std::string& run_id) {
+  std::vector<int> pids;
+  for (pid_t pid : exec::find_processes_with_tag_prefix(run_id + "/")) pids.push_back(int(pid));
+  return pids;
 }
 
 std::vector<std::string> steps_that_confirm(const Runbook& runbook) {
@@ -200,7 +207,11 @@ void Executor::fill_slots() {
       Event e = event(EventKind::step_ended);
       e.step_id = step.id;
       e.state = StepState::succeeded;
-      e.message = "succeeded before the run was resumed; not run again";
+      bool skipped = std::find(options_.skipped_on_resume.begin(), options_.skipped_on_resume.end(),
+                               step.id) != options_.skipped_on_resume.end();
+      e.message = skipped ? "started before the run was resumed and never recorded an end; "
+                            "counted as succeeded by --skip-ambiguous, not run again"
+                          : "succeeded before the run was resumed; not run again";
       emit(e);
       ++ended_steps_;
       plan_.mark_ended(*next, true, nullptr);
@@ -242,9 +253,16 @@ void Executor::fill_slots() {
 }
 
 void Executor::take_step_unit(Unit& unit, std::vector<Unit*>& batch) {
-  if (runbook_.steps[size_t(unit.step_index)].confirm && !options_.assume_yes) {
+  const Step& step = runbook_.steps[size_t(unit.step_index)];
+  if (step.confirm && !options_.assume_yes) {
     awaiting_confirm_.push_back(&unit);
     return;
+  }
+  if (step.confirm) {
+    // Answered by --yes: the audit log still shows what was asked, and how.
+    Event answered = event(EventKind::confirm_answered, &unit);
+    answered.message = "yes (--yes): " + step.confirm->value;
+    emit(answered);
   }
   if (announce_unit(unit)) {
     prepare_attempt(unit);
@@ -608,6 +626,9 @@ Event Executor::event(EventKind kind, const Unit* unit) const {
     e.attempt = unit->attempt;
     e.max_attempts = unit->body ? unit->body->retry.attempts : 1;
     e.state = unit->state;
+    e.of = unit->role == UnitRole::step       ? "step"
+           : unit->role == UnitRole::rollback ? "rollback"
+                                              : "hook";
   }
   return e;
 }

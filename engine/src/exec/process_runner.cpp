@@ -121,6 +121,7 @@ void ProcessRunner::Process::launch() {
   if (spec_.argv.empty() || spec_.argv[0].empty()) return fail_to_start("empty command");
   std::string program = find_program(spec_.argv[0], path_of(spec_.env));
   if (program.empty()) return fail_to_start("command not found: " + spec_.argv[0]);
+  if (::access(program.c_str(), F_OK) != 0) return fail_to_start("no such program: " + program);
   if (!is_executable_file(program))
     return fail_to_start("cannot execute " + program + ": not an executable file");
   if (!spec_.workdir.empty() && !is_directory(spec_.workdir))

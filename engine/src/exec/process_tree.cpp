@@ -80,6 +80,31 @@ TagMatch process_tag(pid_t pid, std::string_view tag) {
   return TagMatch::no;
 }
 
+std::vector<pid_t> find_processes_with_tag_prefix(std::string_view prefix) {
+  std::vector<pid_t> found;
+  DIR* proc = ::opendir("/proc");
+  if (!proc) return found;
+  pid_t self = ::getpid();
+  std::string wanted = std::string(kProcessTagVariable) + "=" + std::string(prefix);
+  while (dirent* e = ::readdir(proc)) {
+    if (!is_number(e->d_name)) continue;
+    pid_t pid = pid_t(std::atol(e->d_name));
+    if (pid == self) continue;
+    std::string env = read_proc_file("/proc/" + std::to_string(pid) + "/environ");
+    for (size_t pos = 0; pos < env.size();) {
+      size_t end = env.find('\0', pos);
+      if (end == std::string::npos) end = env.size();
+      if (std::string_view(env).substr(pos, end - pos).starts_with(wanted)) {
+        found.push_back(pid);
+        break;
+      }
+      pos = end + 1;
+    }
+  }
+  ::closedir(proc);
+  return found;
+}
+
 std::vector<pid_t> find_tagged_processes(std::string_view tag) {
   std::vector<pid_t> found;
   DIR* proc = ::opendir("/proc");

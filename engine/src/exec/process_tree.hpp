@@ -27,6 +27,9 @@ inline bool process_has_tag(pid_t pid, std::string_view tag) {
   return process_tag(pid, tag) == TagMatch::yes;
 }
 
+// Every process whose tag starts with `prefix` ("RUN_ID/": all of a run's).
+std::vector<pid_t> find_processes_with_tag_prefix(std::string_view prefix);
+
 // Every process on the machine carrying the tag (a /proc scan: the slow path,
 // used only when stopping a step).
 std::vector<pid_t> find_tagged_processes(std::string_view tag);
