@@ -8,6 +8,7 @@
 
 #include "commands.hpp"
 #include "params_flags.hpp"
+#include "run_support.hpp"
 #include "runbook/executor.hpp"
 #include "runbook/expr.hpp"
 #include "runbook/load.hpp"
@@ -81,19 +82,7 @@ int run_command(const RunFlags& flags) {
     return 2;
   }
 
-  std::unique_ptr<EventSink> display;
-  if (flags.output == "json") {
-    display = make_json_sink(stdout);
-  } else {
-    TerminalOptions options;
-    const char* term = std::getenv("TERM");
-    options.live = ::isatty(STDOUT_FILENO) && !(term && std::string(term) == "dumb");
-    const char* no_color = std::getenv("NO_COLOR");
-    options.color = options.live && !(no_color && *no_color);
-    if (const char* columns = std::getenv("COLUMNS"))
-      options.width = std::max(40, std::atoi(columns));
-    display = make_terminal_sink(options);
-  }
+  std::unique_ptr<EventSink> display = make_display(flags.output);
   options.run_id = make_run_id();
   {
     std::error_code ec;

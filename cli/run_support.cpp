@@ -1,5 +1,6 @@
 #include "run_support.hpp"
 
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,8 +19,12 @@ std::unique_ptr<EventSink> make_display(const std::string& output) {
   options.live = ::isatty(STDOUT_FILENO) && !(term && std::string(term) == "dumb");
   const char* no_color = std::getenv("NO_COLOR");
   options.color = options.live && !(no_color && *no_color);
-  if (const char* columns = std::getenv("COLUMNS"))
-    options.width = std::max(40, std::atoi(columns));
+  winsize size{};
+  if (options.live && ::ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0) {
+    options.width = size.ws_col;
+  } else if (const char* columns = std::getenv("COLUMNS")) {
+    options.width = std::max(20, std::atoi(columns));
+  }
   return make_terminal_sink(options);
 }
 

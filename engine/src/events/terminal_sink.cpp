@@ -53,7 +53,7 @@ class TerminalSink : public EventSink {
         rollback_only_ = e.rollback_only;
         total_ = e.total_steps;
         above(paint(kBold, "run " + e.run_id) + " " + e.runbook_name + " (" +
-              std::to_string(e.total_steps) + " steps)");
+              std::to_string(e.total_steps) + (e.total_steps == 1 ? " step)" : " steps)"));
         break;
       case EventKind::step_started: {
         StepRow& row = row_for(e.step_id);
@@ -264,6 +264,13 @@ class TerminalSink : public EventSink {
     std::fwrite(out.data(), 1, out.size(), o_.out);
   }
 
+  // `text` cut to `columns` bytes (with an ellipsis) so a board line fits.
+  static std::string fit(const std::string& text, int columns) {
+    if (columns < 4) columns = 4;
+    if (int(text.size()) <= columns) return text;
+    return text.substr(0, size_t(columns - 1)) + "…";
+  }
+
   size_t pad_width() const {
     size_t w = 6;
     for (const std::string& id : order_) w = std::max(w, id.size() + 2);
@@ -290,10 +297,12 @@ class TerminalSink : public EventSink {
     for (const std::string& id : running_) {
       const StepRow& r = rows_[id];
       auto elapsed = std::chrono::duration_cast<Duration>(now - r.started);
-      std::string head =
-          std::string(kSpinner[frame_ % 10]) + " " + id + "  " + format_elapsed(elapsed);
+      std::string head = std::string(kSpinner[frame_ % 10]) + " " + fit(id, o_.width - 16) + "  " +
+                         format_elapsed(elapsed);
       std::string tail = r.last_line;
-      int room = o_.width - int(id.size()) - 16;
+      // A board line must never wrap: the redraw counts lines, not rows.
+      int room =
+          o_.width - int(std::min<size_t>(id.size(), size_t(std::max(o_.width - 16, 1)))) - 20;
       if (room < 0) room = 0;
       if (int(tail.size()) > room) tail = tail.substr(0, size_t(room));
       board += paint(kYellow, head) + (tail.empty() ? "" : "  " + paint(kDim, tail)) + "\n";
