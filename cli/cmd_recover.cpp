@@ -178,6 +178,12 @@ int resume_command(const RecoverFlags& flags) {
   }
   RunOptions options = options_for(state_dir, *r);
   options.resumed = true;
+  options.assume_yes = flags.yes;
+  if (!steps_that_confirm(r->runbook).empty() && !flags.yes && !::isatty(STDIN_FILENO)) {
+    std::cerr << "runbook: refusing to resume: steps of this runbook ask for confirmation and "
+                 "there is no terminal to ask on; resume with --yes to answer yes\n";
+    return 2;
+  }
   std::vector<std::string> ambiguous;
   for (const StepRecord& s : run.steps) {
     if (s.state == "succeeded" || s.state == "skipped") {
@@ -236,6 +242,7 @@ void add_resume_command(CLI::App& app, int& exit_code) {
                 "Run again the steps that started but never recorded an end");
   cmd->add_flag("--skip-ambiguous", flags->skip_ambiguous,
                 "Count the steps that started but never recorded an end as succeeded");
+  cmd->add_flag("--yes,-y", flags->yes, "Answer yes to every `confirm:` question");
   cmd->add_option("--output", flags->output, "text (default) or json")
       ->check(CLI::IsMember({"text", "json"}));
   cmd->footer(

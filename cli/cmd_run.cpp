@@ -103,8 +103,18 @@ int run_command(const RunFlags& flags) {
       ctx.params = &options.params;
       ctx.run_id = options.run_id;
       ctx.run_trigger = options.trigger;
-      if (Expected<std::string> text = render_text(tpl.value(), ctx); text) key = text.value();
+      Expected<std::string> text = render_text(tpl.value(), ctx);
+      if (!text) {
+        std::cerr << flags.file << ": error: cannot render 'lock': " << text.error().format()
+                  << "\n";
+        return 2;
+      }
+      key = text.value();
     }
+    // A secret in a lock key must not show in messages or the lock file's
+    // name: keep it distinct by its hash instead.
+    if (SecretMasker masker(options.secrets); !masker.empty() && masker.mask(key) != key)
+      key = masker.mask(key) + "#" + sha256_hex(key).substr(0, 16);
     Duration wait{0};
     if (!flags.lock_wait.empty()) {
       std::optional<Duration> d = parse_duration(flags.lock_wait);
