@@ -111,18 +111,18 @@ size_t closing_quote(std::string_view text, size_t open) {
 // quoted scalar must have its closing quote.
 bool check_quotes_closed(const YAML::Node& root, std::string_view text, const std::string& path,
                          Diagnostics& diags) {
-  std::vector<YAML::Node> todo{root};
+  std::vector<YAML::Node> pending{root};
   size_t visited = 0;
-  while (!todo.empty() && ++visited < 4'000'000) {
-    YAML::Node node = todo.back();
-    todo.pop_back();
+  while (!pending.empty() && ++visited < 4'000'000) {
+    YAML::Node node = pending.back();
+    pending.pop_back();
     if (node.IsMap()) {
       for (auto it = node.begin(); it != node.end(); ++it) {
-        todo.push_back(it->first);
-        todo.push_back(it->second);
+        pending.push_back(it->first);
+        pending.push_back(it->second);
       }
     } else if (node.IsSequence()) {
-      for (auto it = node.begin(); it != node.end(); ++it) todo.push_back(*it);
+      for (auto it = node.begin(); it != node.end(); ++it) pending.push_back(*it);
     } else if (node.IsScalar() && node.Tag() == "!") {
       YAML::Mark m = node.Mark();
       if (m.pos < 0 || size_t(m.pos) >= text.size()) continue;
