@@ -13,7 +13,6 @@
 #include "runbook/expr.hpp"
 #include "runbook/load.hpp"
 #include "runbook/params.hpp"
-#include "runbook/sinks.hpp"
 #include "runbook/store.hpp"
 
 namespace runbook::cli {
@@ -82,7 +81,6 @@ int run_command(const RunFlags& flags) {
     return 2;
   }
 
-  std::unique_ptr<EventSink> display = make_display(flags.output);
   options.run_id = make_run_id();
   {
     std::error_code ec;
@@ -142,16 +140,8 @@ int run_command(const RunFlags& flags) {
     lock = std::move(attempt.lock);
   }
 
-  // The audit log first: it is the record that fails closed.
-  std::unique_ptr<EventSink> audit =
-      make_audit_sink(audit_log_path(options.state_dir), runbook.sha256);
-  std::unique_ptr<EventSink> history = make_history_sink(options.state_dir, runbook.sha256);
-  EventFanout sinks;
-  sinks.add(audit.get());
-  sinks.add(history.get());
-  sinks.add(display.get());
-
-  RunOutcome outcome = execute_runbook(runbook, options, sinks);
+  auto sinks = make_run_sinks(options.state_dir, runbook, flags.output);
+  RunOutcome outcome = execute_runbook(runbook, options, sinks->fanout);
   if (!outcome.error.empty()) {
     std::cerr << "runbook: cannot start the run: " << outcome.error << "\n";
     return 1;

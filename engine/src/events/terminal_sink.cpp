@@ -66,7 +66,7 @@ class TerminalSink : public EventSink {
       }
       case EventKind::attempt_started:
         // Attempts of a rollback or hook are not the step's.
-        if (!rolling_back_) row_for(e.step_id).attempts = e.attempt;
+        if (std::string_view(e.of) == "step") row_for(e.step_id).attempts = e.attempt;
         if (e.attempt > 1 && !o_.live)
           plain(e,
                 "attempt " + std::to_string(e.attempt) + " of " + std::to_string(e.max_attempts));

@@ -1,4 +1,5 @@
 #include "runbook/value.hpp"
+#include "util/json_text.hpp"
 
 #include <array>
 #include <charconv>
@@ -8,44 +9,6 @@
 namespace runbook {
 
 namespace {
-
-void append_json_string(std::string& out, const std::string& s) {
-  out += '"';
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          std::array<char, 8> buf{};
-          std::snprintf(buf.data(), buf.size(), "\\u%04x", static_cast<unsigned>(c));
-          out += buf.data();
-        } else {
-          out += c;  // UTF-8 passes through as it is
-        }
-    }
-  }
-  out += '"';
-}
 
 void append_double(std::string& out, double d) {
   // JSON has no NaN or infinity.

@@ -2,7 +2,6 @@
 // (it is in the step logs).
 
 #include <memory>
-#include <set>
 #include <string>
 
 #include "runbook/store.hpp"
@@ -47,15 +46,11 @@ class AuditSink : public EventSink {
     AuditRecord r(to_string(e.kind), e.run_id, e.ts);
     r.trigger(trigger_);
     if (!e.step_id.empty()) r.add("step_id", e.step_id);
-    track_units(e);
     // Attempts of a rollback or a hook carry the id of their step or hook;
     // say which they are.
-    if (e.kind == EventKind::attempt_started || e.kind == EventKind::attempt_ended) {
-      if (rollbacks_.count(e.step_id))
-        r.add("of", "rollback");
-      else if (hooks_.count(e.step_id))
-        r.add("of", "hook");
-    }
+    if ((e.kind == EventKind::attempt_started || e.kind == EventKind::attempt_ended) &&
+        std::string_view(e.of) != "step")
+      r.add("of", e.of);
     if (e.kind == EventKind::run_started) {
       r.add("runbook", e.runbook_name);
       r.add("path", e.runbook_path);
@@ -103,17 +98,9 @@ class AuditSink : public EventSink {
   std::string error() const override { return log_.error(); }
 
  private:
-  void track_units(const Event& e) {
-    if (e.kind == EventKind::rollback_started) rollbacks_.insert(e.step_id);
-    if (e.kind == EventKind::rollback_ended) rollbacks_.erase(e.step_id);
-    if (e.kind == EventKind::hook_started) hooks_.insert(e.step_id);
-    if (e.kind == EventKind::hook_ended) hooks_.erase(e.step_id);
-  }
-
   AuditLog log_;
   std::string sha256_;
   std::string trigger_;
-  std::set<std::string> rollbacks_, hooks_;  // running now
 };
 
 }  // namespace

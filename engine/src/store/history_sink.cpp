@@ -7,7 +7,6 @@
 
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
 
 #include "runbook/store.hpp"
@@ -103,7 +102,7 @@ class HistorySink : public EventSink {
             .run();
         break;
       case EventKind::attempt_started:
-        if (is_rollback_or_hook(e.step_id)) break;
+        if (std::string_view(e.of) != "step") break;  // not the step's own attempts
         db_->prepare(
                "INSERT OR REPLACE INTO attempts (run_id, step_id, attempt, state, started_at) "
                "VALUES (?, ?, ?, 'running', ?)")
@@ -114,7 +113,7 @@ class HistorySink : public EventSink {
             .run();
         break;
       case EventKind::attempt_ended:
-        if (is_rollback_or_hook(e.step_id)) break;
+        if (std::string_view(e.of) != "step") break;  // not the step's own attempts
         db_->prepare(
                "INSERT INTO attempts (run_id, step_id, attempt, state, started_at, ended_at, "
                "exit_code, signal, duration_ms, message) VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, "
@@ -156,7 +155,6 @@ class HistorySink : public EventSink {
             .run();
         break;
       case EventKind::rollback_started:
-        active_rollbacks_.insert(e.step_id);
         rollback_seen_ = true;
         db_->prepare(
                "INSERT OR REPLACE INTO rollbacks (run_id, step_id, state, started_at, log_path) "
@@ -168,12 +166,10 @@ class HistorySink : public EventSink {
             .run();
         break;
       case EventKind::rollback_ended:
-        active_rollbacks_.erase(e.step_id);
         if (e.state != StepState::succeeded) rollback_failed_ = true;
         ended("rollbacks", "step_id", e, ts);
         break;
       case EventKind::hook_started:
-        active_hooks_.insert(e.step_id);
         db_->prepare(
                "INSERT OR REPLACE INTO hooks (run_id, hook_id, start_order, state, started_at, "
                "log_path) VALUES (?1, ?2, (SELECT coalesce(max(start_order), 0) + 1 FROM hooks "
@@ -185,7 +181,6 @@ class HistorySink : public EventSink {
             .run();
         break;
       case EventKind::hook_ended:
-        active_hooks_.erase(e.step_id);
         ended("hooks", "hook_id", e, ts);
         break;
       case EventKind::run_ended:
@@ -194,10 +189,6 @@ class HistorySink : public EventSink {
       default:
         break;  // warnings and confirmations are in the audit log
     }
-  }
-
-  bool is_rollback_or_hook(const std::string& id) const {
-    return active_rollbacks_.count(id) || active_hooks_.count(id);
   }
 
   void ended(const std::string& table, const std::string& id_column, const Event& e,
@@ -296,7 +287,6 @@ class HistorySink : public EventSink {
   Actor actor_;
   std::unique_ptr<Database> db_;
   std::unique_ptr<Transaction> transaction_;
-  std::set<std::string> active_rollbacks_, active_hooks_;
   bool rollback_only_ = false, rollback_seen_ = false, rollback_failed_ = false;
   bool warned_ = false;
 };

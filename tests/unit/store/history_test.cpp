@@ -49,12 +49,15 @@ class RunEvents {
     e.log_path = "/state/runs/" + run_id_ + "/" + step + ".log";
     send(e);
   }
-  void attempt(const std::string& step, int n, StepState state, int exit_code) {
+  void attempt(const std::string& step, int n, StepState state, int exit_code,
+               const char* of = "step") {
     Event s = make(EventKind::attempt_started, step);
     s.attempt = n;
+    s.of = of;
     send(s);
     Event e = make(EventKind::attempt_ended, step);
     e.attempt = n;
+    e.of = of;
     e.state = state;
     e.exit_code = exit_code;
     e.duration = std::chrono::milliseconds(100);
@@ -253,7 +256,7 @@ TEST_CASE("a later rollback of a stopped run records its rollback state, not a n
     RunEvents run(*sink, "r");
     run.run_started("deploy", false, /*rollback_only=*/true);
     run.send(run.make(EventKind::rollback_started, "b"));
-    run.attempt("b", 1, StepState::succeeded, 0);  // the rollback's attempt
+    run.attempt("b", 1, StepState::succeeded, 0, "rollback");  // the rollback's attempt
     run.ended(EventKind::rollback_ended, "b", StepState::succeeded, 0);
     run.send(run.make(EventKind::rollback_started, "a"));
     run.ended(EventKind::rollback_ended, "a", StepState::succeeded, 0);
