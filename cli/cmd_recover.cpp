@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "commands.hpp"
+#include "plugin_support.hpp"
 #include "run_support.hpp"
 #include "runbook/executor.hpp"
 #include "runbook/load.hpp"
@@ -35,6 +36,7 @@ struct Recorded {
   RecordedRun run;
   Runbook runbook;
   ResolvedParams params;
+  PluginRegistry plugins;
 };
 
 std::optional<Recorded> load_recorded(const std::string& state_dir, const std::string& run_id) {
@@ -64,7 +66,10 @@ std::optional<Recorded> load_recorded(const std::string& state_dir, const std::s
               << diags.format();
     return std::nullopt;
   }
-  return Recorded{std::move(*run), std::move(*loaded.runbook), std::move(params)};
+  PluginRegistry plugins;
+  if (!prepare_plugins(*loaded.runbook, plugins, std::cerr)) return std::nullopt;
+  return Recorded{std::move(*run), std::move(*loaded.runbook), std::move(params),
+                  std::move(plugins)};
 }
 
 RunOptions options_for(const std::string& state_dir, const Recorded& r) {
@@ -75,6 +80,7 @@ RunOptions options_for(const std::string& state_dir, const Recorded& r) {
   options.params = r.params.values;
   options.secrets = r.params.secrets;
   options.params_json = r.run.params_json;
+  options.plugins = &r.plugins;
   return options;
 }
 

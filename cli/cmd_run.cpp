@@ -8,6 +8,7 @@
 
 #include "commands.hpp"
 #include "params_flags.hpp"
+#include "plugin_support.hpp"
 #include "run_support.hpp"
 #include "runbook/executor.hpp"
 #include "runbook/expr.hpp"
@@ -28,23 +29,6 @@ struct RunFlags {
   ParamsFlags params;
 };
 
-// Parts of the format this version loads and validates but cannot run yet.
-// Running such a runbook would silently do the wrong thing, so it is refused
-// before anything starts.
-std::string unsupported_features(const Runbook& runbook) {
-  std::vector<const Step*> all;
-  for (const Step& s : runbook.steps) all.push_back(&s);
-  for (const auto* list :
-       {&runbook.hooks.on_success, &runbook.hooks.on_failure, &runbook.hooks.finally})
-    for (const Step& s : *list) all.push_back(&s);
-  for (const Step* s : all) {
-    std::string where = "step '" + s->id + "' ";
-    if (s->body.kind == ActionKind::uses || (s->rollback && s->rollback->kind == ActionKind::uses))
-      return where + "uses a plugin step kind ('uses'), which this version cannot run yet";
-  }
-  return "";
-}
-
 int run_command(const RunFlags& flags) {
   LoadResult loaded = load_runbook_file(flags.file);
   if (!loaded.ok()) {
@@ -61,10 +45,9 @@ int run_command(const RunFlags& flags) {
   options.params_json = params_json_masked(runbook, options.params);
   options.assume_yes = flags.yes;
   if (flags.max_parallel > 0) options.max_parallel = flags.max_parallel;
-  if (std::string missing = unsupported_features(runbook); !missing.empty()) {
-    std::cerr << flags.file << ": error: " << missing << "\n";
-    return 2;
-  }
+  PluginRegistry plugins;
+  if (!prepare_plugins(runbook, plugins, std::cerr)) return 2;
+  options.plugins = &plugins;
   if (flags.dry_run) {
     std::cout << describe_plan(runbook, options);
     return 0;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "plugin_support.hpp"
 #include "runbook/load.hpp"
 
 namespace runbook::cli {
@@ -23,7 +24,13 @@ void add_validate_command(CLI::App& app, int& exit_code) {
     for (const std::string& file : *files) {
       const LoadResult loaded = load_runbook_file(file);
       if (loaded.ok()) {
-        std::cout << "ok " << file << "\n";
+        // `uses:` steps: the kind exists and its plugin accepts `with:`.
+        PluginRegistry plugins;
+        if (prepare_plugins(*loaded.runbook, plugins, std::cerr)) {
+          std::cout << "ok " << file << "\n";
+        } else {
+          all_valid = false;
+        }
         continue;
       }
       all_valid = false;

@@ -4,10 +4,12 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <cstdlib>
 #include <exception>
 #include <iostream>
 
 #include "commands.hpp"
+#include "plugin_support.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"runbook: run operational runbooks as a DAG of steps, safely."};
@@ -48,6 +50,8 @@ int main(int argc, char** argv) {
   runbook::cli::add_show_command(app, exit_code);
   runbook::cli::add_logs_command(app, exit_code);
   runbook::cli::add_audit_command(app, exit_code);
+  runbook::cli::add_plugins_command(app, exit_code);
+  runbook::cli::add_plugin_dir_flag(app);
 
   try {
     app.parse(argc, argv);
@@ -58,6 +62,14 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {
     std::cerr << "runbook: internal error: " << e.what() << "\n";
     return 70;
+  }
+  if (runbook::abandoned_plugin_threads() > 0) {
+    // A plugin ignored its cancel flag and still runs: static destructors
+    // must not pull the ground from under it.
+    std::cout.flush();
+    std::cerr.flush();
+    spdlog::shutdown();
+    std::_Exit(exit_code);
   }
   return exit_code;
 }

@@ -11,6 +11,8 @@
 
 namespace runbook {
 
+class PluginRegistry;
+
 struct RunOptions {
   std::string state_dir;            // where runs/RUN_ID/*.log go; created if missing
   std::string run_id;               // empty: a new one (make_run_id)
@@ -35,6 +37,9 @@ struct RunOptions {
   std::vector<std::string> secrets;
   // For runs started by an alert: `alert.labels.X`, `alert.annotations.X`.
   std::map<std::string, std::string> alert_labels, alert_annotations;
+  // The step kinds `uses:` may name (runbook/plugins.hpp); checked by the
+  // caller (check_plugin_steps). Null: no plugins.
+  const PluginRegistry* plugins = nullptr;
 };
 
 struct RunOutcome {

@@ -3,6 +3,7 @@
 // The runbook model: plain values that the loader fills and everything else
 // reads. No behaviour lives here beyond small queries.
 
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -70,6 +71,9 @@ struct StepBody {
   std::string uses;        // ActionKind::uses: the plugin step kind
   Value with;              // its arguments (a map)
   Mark with_mark;
+  // Where each argument's value is, by path: "url", "expect_json.path",
+  // "headers.Accept", "expect_status[1]". For a plugin's diagnostics.
+  std::map<std::string, Mark> with_marks;
   EnvList env;
   std::optional<Text> workdir;
   std::optional<Duration> timeout;  // one attempt

@@ -79,6 +79,7 @@ Executor::Executor(const Runbook& runbook, RunOptions options, EventSink& sink)
       options_(std::move(options)),
       sink_(sink),
       runner_(io_),
+      plugin_runner_(io_),
       signals_(io_, SIGINT, SIGTERM, SIGHUP),
       run_timer_(io_),
       tick_timer_(io_),
@@ -604,6 +605,7 @@ void Executor::on_signal(int signo) {
     if (!u->process || u->process->ended()) end_unit(*u, StepState::cancelled);
   }
   runner_.kill_all();
+  plugin_runner_.kill_all();
 }
 
 void Executor::arm_tick() {

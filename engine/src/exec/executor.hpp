@@ -13,7 +13,9 @@
 #include <string>
 #include <vector>
 
+#include "exec/plugin_runner.hpp"
 #include "exec/process_runner.hpp"
+#include "exec/retry_policy.hpp"
 #include "exec/run_environment.hpp"
 #include "exec/step_log.hpp"
 #include "runbook/events.hpp"
@@ -21,6 +23,7 @@
 #include "runbook/expr.hpp"
 #include "runbook/graph.hpp"
 #include "runbook/params.hpp"
+#include "runbook/plugins.hpp"
 
 namespace runbook::exec {
 
@@ -52,7 +55,7 @@ struct Unit {
   int attempt = 0;
   std::chrono::steady_clock::time_point started, attempt_started;
   std::optional<std::chrono::steady_clock::time_point> deadline_at;
-  std::shared_ptr<ProcessRunner::Process> process;
+  std::shared_ptr<RunningAttempt> process;  // a process or a plugin call
   std::unique_ptr<boost::asio::steady_timer> attempt_timer, deadline_timer, retry_timer;
   bool attempt_timed_out = false;  // this attempt's `timeout` expired
   bool deadline_hit = false;       // the step's `deadline` expired
@@ -65,7 +68,9 @@ struct Unit {
   std::vector<std::string> argv;
   EnvVars step_env;  // the body's env and its ${{ }} values
   std::string workdir;
-  std::string shown_command;  // values resolved, secrets as ***
+  std::string shown_command;           // values resolved, secrets as ***
+  const PluginKind* plugin = nullptr;  // `uses:`: the step kind
+  std::string with_json;               // `uses:`: `with:` rendered
   StepLog log;
   std::string log_path;
   LineSplitter out_lines, err_lines;
@@ -174,7 +179,14 @@ class Executor {
   bool announce_unit(Unit& unit);  // false: it ended before any attempt
   void prepare_attempt(Unit& unit);
   void launch_attempt(Unit& unit);
+  std::shared_ptr<RunningAttempt> start_process(Unit& unit);
+  std::shared_ptr<RunningAttempt> start_plugin_call(Unit& unit);
   void on_attempt_exit(Unit& unit, const ProcessExit& exit);
+  void on_plugin_exit(Unit& unit, const PluginExit& exit);
+  // What every attempt's end shares: the last partial lines of its output
+  // to the log, then (conclude_attempt) its events, a retry or the unit's end.
+  void flush_lines(Unit& unit);
+  void conclude_attempt(Unit& unit, AttemptOutcome outcome, StepState state, bool retryable);
   void on_output(Unit& unit, OutputStream stream, std::string_view chunk);
   void end_unit(Unit& unit, StepState state);
   void cancel_unit(Unit& unit);
@@ -200,6 +212,7 @@ class Executor {
   EventSink& sink_;
   boost::asio::io_context io_;
   ProcessRunner runner_;
+  PluginRunner plugin_runner_;
   boost::asio::signal_set signals_;
   boost::asio::steady_timer run_timer_, tick_timer_;
   Graph graph_;

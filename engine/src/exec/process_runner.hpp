@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "exec/child_reaper.hpp"
+#include "exec/running_attempt.hpp"
 #include "runbook/duration.hpp"
 
 namespace runbook::exec {
@@ -75,17 +76,18 @@ class ProcessRunner {
   std::vector<std::weak_ptr<Process>> processes_;
 };
 
-class ProcessRunner::Process : public std::enable_shared_from_this<ProcessRunner::Process> {
+class ProcessRunner::Process : public RunningAttempt,
+                               public std::enable_shared_from_this<ProcessRunner::Process> {
  public:
   Process(ProcessRunner& runner, ProcessSpec spec, OutputHandler on_output, ExitHandler on_exit);
 
   // SIGTERM to the process group and tagged descendants, SIGKILL after the
   // spec's kill_grace. Does nothing once ended; idempotent.
-  void stop();
+  void stop() override;
   // SIGKILL now.
-  void kill();
+  void kill() override;
   pid_t pid() const { return pid_; }
-  bool ended() const { return ended_; }
+  bool ended() const override { return ended_; }
 
  private:
   friend class ProcessRunner;

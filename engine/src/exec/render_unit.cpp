@@ -83,6 +83,23 @@ bool Executor::render_unit(Unit& unit) {
   unit.workdir.clear();
   if (body.workdir && !text_of(*body.workdir, "workdir", &unit.workdir)) return false;
 
+  if (body.kind == ActionKind::uses) {
+    Expected<Value> with = render_with(body.with, ctx);
+    if (!with) return fail("with", with.error().format());
+    unit.with_json = with.value().is_null() ? "{}" : with.value().to_json();
+    // Shown (the display, logs, the audit log) in brief, secrets masked.
+    constexpr size_t kShownArguments = 200;
+    std::string shown = mask(unit.with_json);
+    if (shown.size() > kShownArguments) {
+      size_t cut = kShownArguments;
+      while (cut > 0 && (static_cast<unsigned char>(shown[cut]) & 0xC0) == 0x80) --cut;
+      shown = shown.substr(0, cut) + "…";
+    }
+    unit.shown_command = "uses: " + body.uses + " " + shown;
+    unit.argv.clear();
+    return true;
+  }
+
   std::string script;
   std::vector<std::string> exec_argv;
   if (body.kind == ActionKind::run) {

@@ -41,23 +41,6 @@ EventKind ended_kind(UnitRole role) {
   return EventKind::step_ended;
 }
 
-std::string describe_command(const StepBody& body) {
-  switch (body.kind) {
-    case ActionKind::run:
-      return body.run.value;
-    case ActionKind::exec: {
-      std::string s;
-      for (const Text& t : body.exec) s += (s.empty() ? "" : " ") + t.value;
-      return s;
-    }
-    case ActionKind::uses:
-      return "uses: " + body.uses;
-    case ActionKind::none:
-      return "";
-  }
-  return "";
-}
-
 std::string describe_signal(int signo) {
   const char* name = sigabbrev_np(signo);
   return name ? std::string("SIG") + name : "signal " + std::to_string(signo);
@@ -96,13 +79,22 @@ bool Executor::announce_unit(Unit& unit) {
     w.message = error;
     emit(w);
   }
+  if (unit.body->kind == ActionKind::uses) {
+    unit.plugin = options_.plugins ? options_.plugins->find(unit.body->uses) : nullptr;
+    if (!unit.plugin) {
+      // The caller checks the runbook against the plugins found
+      // (check_plugin_steps), so this is only reached by mistake.
+      unit.message = "step kind '" + unit.body->uses + "' is not provided by any plugin";
+      asio::post(io_, [this, &unit] { end_unit(unit, StepState::failed); });
+      return false;
+    }
+  }
   if (!render_unit(unit)) {
     asio::post(io_, [this, &unit] { end_unit(unit, StepState::failed); });
     return false;
   }
   Event e = event(started_kind(unit.role), &unit);
-  e.message =
-      unit.body->kind == ActionKind::uses ? describe_command(*unit.body) : unit.shown_command;
+  e.message = unit.shown_command;
   e.log_path = unit.log_path;
   emit(e);
 
@@ -119,13 +111,6 @@ bool Executor::announce_unit(Unit& unit) {
         end_unit(unit, StepState::timed_out);  // waiting between attempts
       }
     });
-  }
-  if (unit.body->kind == ActionKind::uses) {
-    // Plugin step kinds arrive with the plugin loader; until then the loader
-    // refuses runbooks that use them, so this is only reached by mistake.
-    unit.message = "step kind '" + unit.body->uses + "' is not available";
-    asio::post(io_, [this, &unit] { end_unit(unit, StepState::failed); });
-    return false;
   }
   return true;
 }
@@ -154,26 +139,10 @@ void Executor::launch_attempt(Unit& unit) {
     return;
   }
   const StepBody& body = *unit.body;
-  ProcessSpec spec;
-  spec.argv = unit.argv;
-  std::string outputs = output_file(unit);
-  // Each attempt starts with an empty outputs file.
-  if (int fd = ::open(outputs.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600); fd >= 0)
-    ::close(fd);
-  spec.env = env_->for_attempt(unit.step_env, unit.id, unit.attempt, outputs);
-  spec.workdir = unit.workdir;
-  spec.tag = options_.run_id + "/" + log_file_name(unit) + "/" + std::to_string(unit.attempt);
-  spec.kill_grace = body.kill_grace;
   unit.log.write_note(std::chrono::system_clock::now(),
                       "attempt " + std::to_string(unit.attempt) + " of " +
                           std::to_string(body.retry.attempts) + ": " + unit.shown_command);
-
-  unit.process = runner_.start(
-      std::move(spec),
-      [this, &unit](OutputStream stream, std::string_view chunk) {
-        on_output(unit, stream, chunk);
-      },
-      [this, &unit](const ProcessExit& exit) { on_attempt_exit(unit, exit); });
+  unit.process = body.kind == ActionKind::uses ? start_plugin_call(unit) : start_process(unit);
 
   if (body.timeout) {
     if (!unit.attempt_timer) unit.attempt_timer = std::make_unique<asio::steady_timer>(io_);
@@ -184,6 +153,52 @@ void Executor::launch_attempt(Unit& unit) {
       unit.process->stop();
     });
   }
+}
+
+std::shared_ptr<RunningAttempt> Executor::start_process(Unit& unit) {
+  ProcessSpec spec;
+  spec.argv = unit.argv;
+  std::string outputs = output_file(unit);
+  // Each attempt starts with an empty outputs file.
+  if (int fd = ::open(outputs.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600); fd >= 0)
+    ::close(fd);
+  spec.env = env_->for_attempt(unit.step_env, unit.id, unit.attempt, outputs);
+  spec.workdir = unit.workdir;
+  spec.tag = options_.run_id + "/" + log_file_name(unit) + "/" + std::to_string(unit.attempt);
+  spec.kill_grace = unit.body->kill_grace;
+  return runner_.start(
+      std::move(spec),
+      [this, &unit](OutputStream stream, std::string_view chunk) {
+        on_output(unit, stream, chunk);
+      },
+      [this, &unit](const ProcessExit& exit) { on_attempt_exit(unit, exit); });
+}
+
+std::shared_ptr<RunningAttempt> Executor::start_plugin_call(Unit& unit) {
+  PluginCallSpec spec;
+  spec.kind = unit.plugin->abi;
+  spec.with_json = unit.with_json;
+  Value::Map env;
+  for (const auto& [name, value] : unit.step_env) env[name] = value;
+  env["RUNBOOK_RUN_ID"] = options_.run_id;
+  env["RUNBOOK_STEP_ID"] = unit.id;
+  env["RUNBOOK_ATTEMPT"] = std::to_string(unit.attempt);
+  env["RUNBOOK_TMP"] = env_->tmp_dir();
+  Value::Map context{{"run_id", options_.run_id}, {"step_id", unit.id},
+                     {"attempt", unit.attempt},   {"tmp_dir", env_->tmp_dir()},
+                     {"workdir", unit.workdir},   {"env", std::move(env)}};
+  spec.context_json = Value(std::move(context)).to_json();
+  auto now = std::chrono::steady_clock::now();
+  if (unit.body->timeout) spec.ends_at = now + *unit.body->timeout;
+  if (unit.deadline_at && (!spec.ends_at || *unit.deadline_at < *spec.ends_at))
+    spec.ends_at = unit.deadline_at;
+  spec.kill_grace = unit.body->kill_grace;
+  return plugin_runner_.start(
+      std::move(spec),
+      [this, &unit](OutputStream stream, std::string_view chunk) {
+        on_output(unit, stream, chunk);
+      },
+      [this, &unit](const PluginExit& exit) { on_plugin_exit(unit, exit); });
 }
 
 void Executor::on_output(Unit& unit, OutputStream stream, std::string_view chunk) {
@@ -207,8 +222,7 @@ void Executor::on_output(Unit& unit, OutputStream stream, std::string_view chunk
   });
 }
 
-void Executor::on_attempt_exit(Unit& unit, const ProcessExit& exit) {
-  if (unit.attempt_timer) unit.attempt_timer->cancel();
+void Executor::flush_lines(Unit& unit) {
   for (bool is_stderr : {false, true}) {
     Event e = event(EventKind::output, &unit);
     e.is_stderr = is_stderr;
@@ -223,8 +237,12 @@ void Executor::on_attempt_exit(Unit& unit, const ProcessExit& exit) {
       emit(e);
     });
   }
+}
+
+void Executor::on_attempt_exit(Unit& unit, const ProcessExit& exit) {
+  if (unit.attempt_timer) unit.attempt_timer->cancel();
+  flush_lines(unit);
   unit.process.reset();
-  auto now = std::chrono::steady_clock::now();
 
   AttemptOutcome outcome;
   StepState attempt_state;
@@ -258,8 +276,57 @@ void Executor::on_attempt_exit(Unit& unit, const ProcessExit& exit) {
   }
   if (exit.started && exit.signal == 0) unit.exit_code = exit.exit_code;
   unit.signal = exit.signal;
+  conclude_attempt(unit, outcome, attempt_state, /*retryable=*/true);
+}
 
-  bool may_retry = attempt_state != StepState::cancelled && !unit.cancel_requested &&
+void Executor::on_plugin_exit(Unit& unit, const PluginExit& exit) {
+  if (unit.attempt_timer) unit.attempt_timer->cancel();
+  flush_lines(unit);
+  unit.process.reset();
+
+  AttemptOutcome outcome = AttemptOutcome::failed;
+  StepState attempt_state = StepState::failed;
+  bool retryable = true;
+  std::string why = mask(exit.message);
+  if (unit.deadline_hit || unit.attempt_timed_out || unit.run_timed_out) {
+    outcome = AttemptOutcome::timed_out;
+    attempt_state = StepState::timed_out;
+    if (unit.attempt_timed_out)
+      unit.message = "timed out after " + format_duration(*unit.body->timeout);
+    if (unit.run_timed_out) unit.message = "stopped: " + failure_reason_;
+    if (exit.status == PluginExit::Status::abandoned) unit.message += "; " + why;
+  } else if (unit.cancel_requested) {
+    attempt_state = StepState::cancelled;
+    if (unit.message.empty()) unit.message = "stopped: " + failure_reason_;
+    if (exit.status == PluginExit::Status::abandoned) unit.message += "; " + why;
+  } else if (exit.status == PluginExit::Status::succeeded) {
+    outcome = AttemptOutcome::succeeded;
+    attempt_state = StepState::succeeded;
+    unit.message.clear();
+    if (!exit.outputs_error.empty()) {
+      outcome = AttemptOutcome::failed;
+      attempt_state = StepState::failed;
+      retryable = false;
+      unit.message = exit.outputs_error;
+    } else if (unit.role == UnitRole::step && !unit.for_each) {
+      StringMap outputs;
+      for (const auto& [key, value] : exit.outputs) outputs[key] = value;
+      results_[unit.id].outputs = std::move(outputs);
+    }
+  } else {
+    // A plain failure is final; a retryable one goes to the retry policy.
+    retryable = exit.status == PluginExit::Status::retryable;
+    unit.message = "failed: " + (why.empty() ? std::string("the plugin gave no reason") : why);
+  }
+  unit.exit_code.reset();
+  unit.signal = 0;
+  conclude_attempt(unit, outcome, attempt_state, retryable);
+}
+
+void Executor::conclude_attempt(Unit& unit, AttemptOutcome outcome, StepState attempt_state,
+                                bool retryable) {
+  auto now = std::chrono::steady_clock::now();
+  bool may_retry = retryable && attempt_state != StepState::cancelled && !unit.cancel_requested &&
                    !unit.deadline_hit && !unit.run_timed_out && !hard_stop_ &&
                    (unit.role != UnitRole::step || !stopping_) &&
                    should_retry(unit.body->retry, unit.attempt, outcome, unit.exit_code);

@@ -9,6 +9,27 @@ namespace {
 
 constexpr int kMaxAttempts = 10'000;
 
+// Records where each argument of `with:` is written, for diagnostics a
+// plugin reports by path. Bounded: marks past the limits fall back to the
+// nearest recorded one.
+void mark_with(YamlReader& r, const YAML::Node& node, const std::string& path,
+               std::map<std::string, Mark>& marks, int depth) {
+  if (depth > 8 || marks.size() > 4096) return;
+  if (node.IsMap()) {
+    for (const Entry& e : r.muted().entries(node)) {
+      std::string at = path.empty() ? e.key : path + "." + e.key;
+      marks.emplace(at, value_mark(e));
+      mark_with(r, e.value, at, marks, depth + 1);
+    }
+  } else if (node.IsSequence()) {
+    for (size_t i = 0; i < node.size(); ++i) {
+      std::string at = path + "[" + std::to_string(i) + "]";
+      marks.emplace(at, mark_of(node[i]));
+      mark_with(r, node[i], at, marks, depth + 1);
+    }
+  }
+}
+
 void load_action(YamlReader& r, const Entry& e, StepBody& body) {
   if (e.key == "run") {
     if (std::optional<Text> run = r.text(e, "run")) {
@@ -80,6 +101,7 @@ bool load_body_field(YamlReader& r, const Entry& e, StepBody& body, std::string_
     if (r.is_map(e, "with")) {
       if (std::optional<Value> with = r.value(e.value, "with")) {
         body.with = with->is_null() ? Value(Value::Map{}) : std::move(*with);
+        mark_with(r, e.value, "", body.with_marks, 0);
       }
       body.with_mark = value_mark(e);
     }

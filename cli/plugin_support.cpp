@@ -1,0 +1,36 @@
+#include "plugin_support.hpp"
+
+#include <CLI/CLI.hpp>
+#include <ostream>
+
+namespace runbook::cli {
+namespace {
+
+std::vector<std::string>& plugin_dir_flags() {
+  static std::vector<std::string> dirs;
+  return dirs;
+}
+
+}  // namespace
+
+void add_plugin_dir_flag(CLI::App& app) {
+  app.add_option("--plugin-dir", plugin_dir_flags(),
+                 "Look for plugins in this directory first (repeatable); then "
+                 "$RUNBOOK_PLUGIN_PATH, then the plugins installed with runbook");
+}
+
+std::vector<std::string> plugin_path() {
+  return plugin_search_path(plugin_dir_flags());
+}
+
+bool prepare_plugins(const Runbook& runbook, PluginRegistry& registry, std::ostream& err) {
+  if (!uses_plugins(runbook)) return true;
+  registry = PluginRegistry::load(plugin_path(), plugin_dir_flags());
+  for (const std::string& error : registry.errors()) err << "runbook: error: " << error << "\n";
+  Diagnostics diags = check_plugin_steps(runbook, registry);
+  diags.sort();
+  err << diags.format();
+  return registry.errors().empty() && diags.empty();
+}
+
+}  // namespace runbook::cli
