@@ -16,7 +16,8 @@ std::vector<std::string>& plugin_dir_flags() {
 void add_plugin_dir_flag(CLI::App& app) {
   app.add_option("--plugin-dir", plugin_dir_flags(),
                  "Look for plugins in this directory first (repeatable); then "
-                 "$RUNBOOK_PLUGIN_PATH, then the plugins installed with runbook");
+                 "$RUNBOOK_PLUGIN_PATH, then the plugins installed with runbook")
+      ->allow_extra_args(false);
 }
 
 std::vector<std::string> plugin_path() {

@@ -302,3 +302,16 @@ steps:
   INFO(f.output);
   CHECK(f.exit_code == 0);
 }
+
+TEST_CASE("the health-check example runs end to end with the shipped wait and http plugins" *
+          doctest::timeout(60)) {
+  TempDir dir;
+  std::string port = std::to_string(20000 + unique_token() % 30000);
+  Finished f = run_cli(dir,
+                       {"run", std::string(RUNBOOK_SOURCE_DIR) + "/examples/health-check.yaml",
+                        "-p", "port=" + port},
+                       std::chrono::seconds(45));
+  INFO(f.output);
+  CHECK(f.exit_code == 0);
+  CHECK(f.output.find("version 1.4.2 is healthy") != std::string::npos);
+}

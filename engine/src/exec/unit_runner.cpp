@@ -178,12 +178,14 @@ std::shared_ptr<RunningAttempt> Executor::start_plugin_call(Unit& unit) {
   PluginCallSpec spec;
   spec.kind = unit.plugin->abi;
   spec.with_json = unit.with_json;
+  // The environment a process step would get, but for RUNBOOK_OUTPUT:
+  // a plugin returns outputs through the interface.
   Value::Map env;
-  for (const auto& [name, value] : unit.step_env) env[name] = value;
-  env["RUNBOOK_RUN_ID"] = options_.run_id;
-  env["RUNBOOK_STEP_ID"] = unit.id;
-  env["RUNBOOK_ATTEMPT"] = std::to_string(unit.attempt);
-  env["RUNBOOK_TMP"] = env_->tmp_dir();
+  for (const std::string& var : env_->for_attempt(unit.step_env, unit.id, unit.attempt, "")) {
+    size_t eq = var.find('=');
+    if (eq != std::string::npos && var.compare(0, eq, "RUNBOOK_OUTPUT") != 0)
+      env[var.substr(0, eq)] = var.substr(eq + 1);
+  }
   Value::Map context{{"run_id", options_.run_id}, {"step_id", unit.id},
                      {"attempt", unit.attempt},   {"tmp_dir", env_->tmp_dir()},
                      {"workdir", unit.workdir},   {"env", std::move(env)}};
@@ -316,7 +318,7 @@ void Executor::on_plugin_exit(Unit& unit, const PluginExit& exit) {
   } else {
     // A plain failure is final; a retryable one goes to the retry policy.
     retryable = exit.status == PluginExit::Status::retryable;
-    unit.message = "failed: " + (why.empty() ? std::string("the plugin gave no reason") : why);
+    unit.message = why.empty() ? std::string("failed; the plugin gave no reason") : why;
   }
   unit.exit_code.reset();
   unit.signal = 0;

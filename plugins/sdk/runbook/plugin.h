@@ -61,8 +61,9 @@ typedef struct runbook_validate_host {
 typedef struct runbook_run_host {
   void* ctx; /* the engine's; pass it back */
   /* The attempt as a JSON object: {"run_id", "step_id", "attempt",
-   * "tmp_dir", "workdir", "env": {NAME: value}} (the step's env: and the
-   * RUNBOOK_* variables a process step would see). Valid until run returns. */
+   * "tmp_dir", "workdir", "env": {NAME: value}}, `env` being the environment
+   * a process step would get (the engine's, the runbook's and the step's
+   * env:, the RUNBOOK_* variables). Valid until run returns. */
   const char* context_json;
   /* Text for the step's log and the display. Lines end with '\n'; a line
    * may arrive in several calls. Secrets are masked by the engine. */
