@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "runbook/diagnostics.hpp"
+#include "runbook/expected.hpp"
 #include "runbook/model.hpp"
 #include "runbook/value.hpp"
 
@@ -54,24 +55,6 @@ struct ExprError {
 
   // "MESSAGE; HINT" (or just the message).
   std::string format() const;
-};
-
-// A value or an error, like C++23's std::expected.
-template <class T, class E = ExprError>
-class Expected {
- public:
-  Expected(T value) : v_(std::in_place_index<0>, std::move(value)) {}
-  Expected(E error) : v_(std::in_place_index<1>, std::move(error)) {}
-
-  bool ok() const { return v_.index() == 0; }
-  explicit operator bool() const { return ok(); }
-  // Calling the wrong one is a programmer error (std::bad_variant_access).
-  const T& value() const& { return std::get<0>(v_); }
-  T&& value() && { return std::get<0>(std::move(v_)); }
-  const E& error() const { return std::get<1>(v_); }
-
- private:
-  std::variant<T, E> v_;
 };
 
 namespace expr {
