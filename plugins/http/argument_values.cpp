@@ -13,20 +13,6 @@ bool is_digit(char c) {
   return c >= '0' && c <= '9';
 }
 
-// A decimal number at `pos` ("12", "1.5"); advances `pos`.
-std::optional<double> read_number(std::string_view text, size_t& pos) {
-  size_t start = pos;
-  while (pos < text.size() && is_digit(text[pos])) ++pos;
-  if (pos < text.size() && text[pos] == '.') {
-    ++pos;
-    size_t decimals = pos;
-    while (pos < text.size() && is_digit(text[pos])) ++pos;
-    if (pos == decimals) return std::nullopt;
-  }
-  if (pos == start) return std::nullopt;
-  return std::strtod(std::string(text.substr(start, pos - start)).c_str(), nullptr);
-}
-
 // "200" or "2xx" as a range of codes.
 std::optional<std::pair<int, int>> read_code(std::string_view text) {
   if (text.size() == 3 && is_digit(text[0]) && (text[1] == 'x' || text[1] == 'X') &&
@@ -72,56 +58,12 @@ bool add_status(const sdk::Json& item, StatusSet& set, std::string* why) {
   return true;
 }
 
-size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
 }  // namespace
 
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
-  if (text.empty()) return std::nullopt;
-  size_t pos = 0;
-  double total_ms = 0;
-  if (std::all_of(text.begin(), text.end(), [](char c) { return is_digit(c) || c == '.'; })) {
-    std::optional<double> seconds = read_number(text, pos);
-    if (!seconds || pos != text.size()) return std::nullopt;
-    total_ms = *seconds * 1000;
-  } else {
-    struct Unit {
-      std::string_view name;
-      double ms;
-    };
-    static constexpr std::array<Unit, 5> kUnits = {
-        {{"d", 86'400'000}, {"h", 3'600'000}, {"m", 60'000}, {"s", 1000}, {"ms", 1}}};
-    int last = -1;
-    while (pos < text.size()) {
-      std::optional<double> number = read_number(text, pos);
-      if (!number) return std::nullopt;
-      size_t start = pos;
-      while (pos < text.size() && text[pos] >= 'a' && text[pos] <= 'z') ++pos;
-      std::string_view unit = text.substr(start, pos - start);
-      int index = -1;
-      for (int i = 0; i < int(kUnits.size()); ++i) {
-        if (kUnits[size_t(i)].name == unit) index = i;
-      }
-      if (index <= last) return std::nullopt;
-      last = index;
-      total_ms += *number * kUnits[size_t(index)].ms;
-    }
-  }
-  if (!std::isfinite(total_ms) || total_ms > 1e15) return std::nullopt;
-  return std::chrono::milliseconds(std::llround(total_ms));
+  std::optional<int64_t> ms = sdk::parse_duration_ms(text);
+  if (!ms) return std::nullopt;
+  return std::chrono::milliseconds(*ms);
 }
 
 std::optional<std::chrono::milliseconds> read_duration(const sdk::Json& value, std::string* why) {
@@ -178,16 +120,7 @@ std::optional<StatusSet> read_status_set(const sdk::Json& value, std::string* wh
 }
 
 std::string nearest(std::string_view key, const std::vector<std::string_view>& known) {
-  std::string_view best;
-  size_t best_distance = std::max<size_t>(2, key.size() / 3) + 1;
-  for (std::string_view candidate : known) {
-    size_t d = edit_distance(key, candidate);
-    if (d < best_distance) {
-      best = candidate;
-      best_distance = d;
-    }
-  }
-  return std::string(best);
+  return sdk::nearest_name(key, known);
 }
 
 }  // namespace runbook::http

@@ -7,12 +7,12 @@
 #include <string>
 #include <string_view>
 
+#include "runbook/plugin.hpp"
+
 namespace runbook::wait {
 
-// Milliseconds in "250ms", "30s", "5m", "1h30m", "1.5s" (units from largest
-// to smallest, each at most once) or a bare number of seconds ("30");
-// nullopt when the text is none of these.
-std::optional<int64_t> parse_duration_ms(std::string_view text);
+// Durations are read with the SDK's parse_duration_ms.
+using sdk::parse_duration_ms;
 
 // The shortest way to write `ms` in the form above: 250 -> "250ms",
 // 90000 -> "1m30s", 0 -> "0s".

@@ -13,46 +13,6 @@ namespace {
 
 using sdk::Json;
 
-// Optimal string alignment distance, case-insensitive: a swapped pair of
-// letters is one typo.
-size_t edit_distance(std::string_view a, std::string_view b) {
-  auto lower = [](char c) {
-    return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  };
-  const size_t n = a.size(), m = b.size();
-  std::vector<size_t> two_back(m + 1), prev(m + 1), cur(m + 1);
-  for (size_t j = 0; j <= m; ++j) prev[j] = j;
-  for (size_t i = 1; i <= n; ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= m; ++j) {
-      const size_t cost = lower(a[i - 1]) == lower(b[j - 1]) ? 0 : 1;
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost});
-      if (i > 1 && j > 1 && lower(a[i - 1]) == lower(b[j - 2]) &&
-          lower(a[i - 2]) == lower(b[j - 1])) {
-        cur[j] = std::min(cur[j], two_back[j - 2] + 1);
-      }
-    }
-    std::swap(two_back, prev);
-    std::swap(prev, cur);
-  }
-  return prev[m];
-}
-
-// The known key `word` is most likely a typo of, or "" when none is close.
-std::string nearest_key(std::string_view word, const std::vector<std::string_view>& known) {
-  const size_t limit = word.size() <= 3 ? 1 : word.size() <= 5 ? 2 : 3;
-  std::string_view best;
-  size_t best_distance = limit + 1;
-  for (std::string_view candidate : known) {
-    const size_t d = edit_distance(word, candidate);
-    if (d < best_distance && d < std::max(word.size(), candidate.size())) {
-      best = candidate;
-      best_distance = d;
-    }
-  }
-  return std::string(best);
-}
-
 std::string describe(const Json& value) {
   if (value.is_null()) return "null";
   if (value.is_bool()) return value.as_bool() ? "true" : "false";
@@ -90,7 +50,7 @@ class MapReader {
   void only_keys(const std::vector<std::string_view>& known) {
     for (const auto& [key, value] : map_.as_object()) {
       if (std::find(known.begin(), known.end(), key) != known.end()) continue;
-      const std::string near = nearest_key(key, known);
+      const std::string near = sdk::nearest_name(key, known);
       error(key, "unknown key '" + key + "'" +
                      (near.empty() ? std::string() : "; did you mean '" + near + "'?"));
     }

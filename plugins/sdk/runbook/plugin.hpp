@@ -17,6 +17,7 @@
 //   RUNBOOK_PLUGIN("greet", "1.0.0", kinds)
 #pragma once
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdint>
@@ -450,6 +451,126 @@ class Attempt {
   Json with_;
   Json context_;
 };
+
+// ---- Helpers for reading arguments the way runbooks write them ----
+
+namespace detail {
+
+// A decimal number at the front of `text` ("30", "1.5", ".5"); consumes it.
+inline std::optional<double> take_number(std::string_view& text) {
+  size_t i = 0;
+  bool digits = false;
+  double value = 0;
+  while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
+    value = value * 10 + (text[i] - '0');
+    digits = true;
+    ++i;
+  }
+  if (i < text.size() && text[i] == '.') {
+    ++i;
+    double scale = 0.1;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
+      value += (text[i] - '0') * scale;
+      scale /= 10;
+      digits = true;
+      ++i;
+    }
+  }
+  if (!digits) return std::nullopt;
+  text.remove_prefix(i);
+  return value;
+}
+
+// Optimal string alignment distance, case-insensitive: a swapped pair of
+// letters is one typo.
+inline size_t edit_distance(std::string_view a, std::string_view b) {
+  auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c; };
+  const size_t n = a.size(), m = b.size();
+  std::vector<size_t> two_back(m + 1), prev(m + 1), cur(m + 1);
+  for (size_t j = 0; j <= m; ++j) prev[j] = j;
+  for (size_t i = 1; i <= n; ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= m; ++j) {
+      const size_t cost = lower(a[i - 1]) == lower(b[j - 1]) ? 0 : 1;
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost});
+      if (i > 1 && j > 1 && lower(a[i - 1]) == lower(b[j - 2]) &&
+          lower(a[i - 2]) == lower(b[j - 1]))
+        cur[j] = std::min(cur[j], two_back[j - 2] + 1);
+    }
+    std::swap(two_back, prev);
+    std::swap(prev, cur);
+  }
+  return prev[m];
+}
+
+}  // namespace detail
+
+// Milliseconds in a duration written as in runbooks: "250ms", "30s", "5m",
+// "1h30m", "2d", "1.5s" (units from largest to smallest, each at most once),
+// or a bare number of seconds ("30"); nullopt for anything else.
+inline std::optional<int64_t> parse_duration_ms(std::string_view text) {
+  struct Unit {
+    std::string_view suffix;
+    int64_t millis;
+    int rank;  // largest first: "1h30m" is read, "30m1h" refused
+  };
+  // "ms" before "m", so that milliseconds are not read as minutes.
+  static constexpr Unit kUnits[] = {
+      {"ms", 1, 4}, {"d", 86'400'000, 0}, {"h", 3'600'000, 1}, {"m", 60'000, 2}, {"s", 1'000, 3}};
+  constexpr double kMaxMillis = 1e15;  // far below what int64 holds: sums never overflow
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  if (text.empty()) return std::nullopt;
+  double total = 0;
+  int last_rank = -1;
+  bool first = true;
+  while (!text.empty()) {
+    std::optional<double> number = detail::take_number(text);
+    if (!number) return std::nullopt;
+    if (text.empty()) {
+      // A bare number is seconds, and only on its own: "1h30" is ambiguous.
+      if (!first) return std::nullopt;
+      total = *number * 1000;
+      break;
+    }
+    const Unit* unit = nullptr;
+    for (const Unit& u : kUnits) {
+      if (text.substr(0, u.suffix.size()) == u.suffix) {
+        unit = &u;
+        break;
+      }
+    }
+    if (unit == nullptr || unit->rank <= last_rank) return std::nullopt;
+    last_rank = unit->rank;
+    text.remove_prefix(unit->suffix.size());
+    total += *number * static_cast<double>(unit->millis);
+    if (total > kMaxMillis) return std::nullopt;
+    first = false;
+  }
+  return static_cast<int64_t>(std::llround(total));
+}
+
+// The word of `known` closest to `word` (a likely typo: "did you mean
+// 'interval'?"), or "" when none is close: one edit for words of up to 3
+// letters, two up to 5, three beyond, and never a word sharing nothing.
+inline std::string nearest_name(std::string_view word, const std::vector<std::string_view>& known) {
+  if (word.empty()) return {};
+  const size_t limit = word.size() <= 3 ? 1 : word.size() <= 5 ? 2 : 3;
+  std::string_view best;
+  size_t best_distance = limit + 1;
+  for (std::string_view candidate : known) {
+    // The distance is at least the difference in length: skip the work.
+    const size_t gap = candidate.size() > word.size() ? candidate.size() - word.size()
+                                                      : word.size() - candidate.size();
+    if (gap >= best_distance) continue;
+    const size_t d = detail::edit_distance(word, candidate);
+    if (d < best_distance && d < std::max(word.size(), candidate.size())) {
+      best = candidate;
+      best_distance = d;
+    }
+  }
+  return std::string(best);
+}
 
 using ValidateFn = void (*)(const Json& with, Validation& validation);
 using RunFn = runbook_status (*)(Attempt& attempt);
