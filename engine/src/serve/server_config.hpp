@@ -1,0 +1,94 @@
+#pragma once
+
+// The trigger server's config file (`runbook serve --config server.yaml`):
+// reading it into a ServerConfig with every problem reported at once as
+// FILE:LINE:COL diagnostics, like runbooks. The credential files it names are
+// read by serve/auth_files.hpp. Pure apart from reading files: no sockets, no
+// threads.
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "runbook/cron.hpp"
+#include "runbook/diagnostics.hpp"
+#include "runbook/duration.hpp"
+#include "runbook/model.hpp"
+#include "runbook/value.hpp"
+
+namespace runbook::serve {
+
+// What a schedule does when it fires while its previous run is still going.
+enum class Overlap {
+  skip,     // start nothing
+  queue,    // start it when the previous run has ended
+  replace,  // cancel the previous run (it rolls back), then start
+};
+// What a schedule does about fire times missed while the server was down.
+enum class CatchUp {
+  none,    // nothing: wait for the next fire time
+  latest,  // one run for the latest missed fire time
+};
+const char* to_string(Overlap o);
+const char* to_string(CatchUp c);
+
+struct ScheduleConfig {
+  std::string name;  // unique in the config: [a-z0-9][a-z0-9_-]*
+  Mark mark;         // the schedule's map in the config file
+  CronSchedule cron;
+  TimeZone zone;  // UTC unless `timezone:` names another
+  // As written, resolved against runbooks_dir when relative (see ServerConfig).
+  std::string runbook_path;
+  Value::Map params;  // as written; checked against the runbook's params
+  Overlap overlap = Overlap::skip;
+  CatchUp catch_up = CatchUp::none;
+  bool auto_approve = false;  // answers yes to the runbook's `confirm:` steps
+  // Loaded without diagnostics. Schedules naming the same file share it.
+  std::shared_ptr<const Runbook> runbook;
+};
+
+// Relative paths in the config (state_dir, runbooks_dir, the auth files) are
+// resolved against the config file's directory; relative runbook paths against
+// runbooks_dir. Resolution is lexical: with a relative config path the results
+// are relative to the current directory.
+struct ServerConfig {
+  std::string path;                       // the config file, as given
+  std::string listen = "127.0.0.1:9095";  // host:port or [v6]:port; port 0 picks one
+  std::string state_dir;                  // empty: default_state_dir() (runbook/executor.hpp)
+  std::string runbooks_dir;               // default: the config file's directory
+  // Empty when not set. Read with load_bearer_tokens / load_hmac_secret
+  // (serve/auth_files.hpp): the loader only names them, so that tools reading
+  // the config (`alerts test`) need no access to secrets.
+  std::string bearer_tokens_file;
+  std::string hmac_secret_file;
+  int max_concurrent_runs = 8;
+  size_t queue_limit = 1000;
+  Duration shutdown_grace = std::chrono::seconds(60);
+  std::vector<ScheduleConfig> schedules;  // in file order
+
+  const ScheduleConfig* find_schedule(std::string_view name) const;
+};
+
+struct ServerConfigResult {
+  std::optional<ServerConfig> config;  // set only when `diagnostics` is empty
+  Diagnostics diagnostics;             // every problem, sorted by file and position
+  bool ok() const { return config.has_value(); }
+};
+
+// Reads and checks a server config and loads the runbook of every schedule,
+// checking the schedule's params against it (as a run started now would be:
+// secrets from the environment and files included) and that a runbook with
+// `confirm:` steps is not scheduled without `auto_approve: true`. Errors of a
+// runbook itself are reported as the runbook loader does, in its own file.
+// `alerts:` is refused while it is not supported. Never throws on bad input.
+ServerConfigResult load_server_config(const std::string& path);
+
+// The same for text already in memory; `path` is used in diagnostics and as
+// the base of relative paths. Runbooks are still read from files.
+ServerConfigResult load_server_config_text(std::string_view text, const std::string& path);
+
+}  // namespace runbook::serve
