@@ -160,6 +160,24 @@ TEST_CASE("a runbook that asks for confirmation is refused without a terminal or
   CHECK(file_exists(dir / "danger"));
 }
 
+TEST_CASE("--yes records the question it answered with its templates filled in" *
+          doctest::timeout(30)) {
+  TempDir dir;
+  std::string rb = dir.write("rb.yaml", R"(version: 1
+name: ask
+params:
+  unit: {type: string, default: nginx}
+steps:
+  - id: restart
+    confirm: "Restart ${{ params.unit }} now?"
+    run: "true"
+)");
+  auto f = run_cli(dir, {"run", "--yes", rb, "-p", "unit=web"});
+  INFO(f.output);
+  CHECK(f.exit_code == 0);
+  CHECK(f.output.find("yes (--yes): Restart web now?") != std::string::npos);
+}
+
 namespace {
 
 // Runs `runbook run FILE` on a pseudo-terminal (util-linux `script`) with

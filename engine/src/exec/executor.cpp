@@ -262,13 +262,23 @@ void Executor::take_step_unit(Unit& unit, std::vector<Unit*>& batch) {
   if (step.confirm) {
     // Answered by --yes: the audit log still shows what was asked, and how.
     Event answered = event(EventKind::confirm_answered, &unit);
-    answered.message = "yes (--yes): " + step.confirm->value;
+    answered.message = "yes (--yes): " + confirm_question(unit);
     emit(answered);
   }
   if (announce_unit(unit)) {
     prepare_attempt(unit);
     batch.push_back(&unit);
   }
+}
+
+std::string Executor::confirm_question(const Unit& unit) const {
+  const Text& question = *runbook_.steps[size_t(unit.step_index)].confirm;
+  // A question that cannot be rendered is still asked, as written.
+  if (Expected<Template> tpl = parse_template(question.value); tpl) {
+    if (Expected<std::string> text = render_text(tpl.value(), context(&unit)); text)
+      return mask(text.value());
+  }
+  return mask(question.value);
 }
 
 bool Executor::resumed_as_succeeded(const std::string& id) const {
@@ -281,12 +291,7 @@ void Executor::ask_next_confirm() {
   asking_ = true;
   Unit& unit = *awaiting_confirm_.front();
   Event e = event(EventKind::confirm_asked, &unit);
-  const Text& question = *runbook_.steps[size_t(unit.step_index)].confirm;
-  e.message = question.value;
-  if (Expected<Template> tpl = parse_template(question.value); tpl) {
-    if (Expected<std::string> text = render_text(tpl.value(), context(&unit)); text)
-      e.message = mask(text.value());
-  }
+  e.message = confirm_question(unit);
   emit(e);
   if (!terminal_in_) {
     terminal_in_ = std::make_unique<asio::posix::stream_descriptor>(io_, ::dup(STDIN_FILENO));

@@ -163,6 +163,8 @@ class Executor {
   // Confirmation: one question at a time, asked on stdin while the rest of
   // the run goes on.
   void ask_next_confirm();
+  // The step's `confirm:` question, its ${{ }} rendered, secrets masked.
+  std::string confirm_question(const Unit& unit) const;
   void on_confirm_answer(bool yes);
 
   // Rollback and hooks, one unit at a time.
