@@ -147,6 +147,7 @@ void print_run(const RecordedRun& run) {
     if (s.rollback) std::printf("  rollback: %s", s.rollback->state.c_str());
     if (!s.message.empty()) std::printf("  -- %s", s.message.c_str());
     std::printf("\n");
+    if (!s.outputs_json.empty()) std::printf("      outputs %s\n", s.outputs_json.c_str());
     if (s.attempts.size() > 1 || (s.attempts.size() == 1 && s.attempts[0].state != s.state)) {
       for (const AttemptRecord& a : s.attempts) {
         std::printf("      attempt %d  %-10s %8s  %s", a.attempt, a.state.c_str(),

@@ -110,6 +110,47 @@ TEST_CASE("a finished run is in history, show and logs" * doctest::timeout(60)) 
   CHECK(unknown_step.exit_code == 2);
 }
 
+TEST_CASE("show lists each step's outputs, secrets masked, and reads an older database" *
+          doctest::timeout(60)) {
+  TempDir dir;
+  std::string runbook = dir.write("rb.yaml", R"(version: 1
+name: outputs
+params:
+  token: {type: secret, default: hunter2-secret}
+steps:
+  - id: make
+    run: |
+      echo "version=1.4.2" >> "$RUNBOOK_OUTPUT"
+      echo "auth=${{ params.token }}" >> "$RUNBOOK_OUTPUT"
+  - id: plain
+    needs: [make]
+    run: echo none
+)");
+  auto run = run_cli(dir, {"run", runbook, "--output", "json"});
+  REQUIRE(run.exit_code == 0);
+  CHECK(run.output.find("\"outputs\":{\"auth\":\"***\",\"version\":\"1.4.2\"}") !=
+        std::string::npos);
+  std::string id = first_id(run_cli(dir, {"history", "--output", "json"}).output);
+  auto show = run_cli(dir, {"show", id, "--output", "json"});
+  INFO(show.output);
+  CHECK(show.output.find("\"outputs\":{\"auth\":\"***\",\"version\":\"1.4.2\"}") !=
+        std::string::npos);
+  CHECK(show.output.find("\"id\":\"plain\"") != std::string::npos);
+  CHECK(show.output.find("\"outputs\":{}") != std::string::npos);
+  CHECK(show.output.find("hunter2") == std::string::npos);
+  auto text = run_cli(dir, {"show", id});
+  CHECK(text.output.find("outputs {\"auth\":\"***\",\"version\":\"1.4.2\"}") != std::string::npos);
+
+  // A database written before steps had outputs gains the column when read.
+  std::string db = dir / "state/history.db";
+  REQUIRE(std::system(("python3 -c \"import sqlite3; c = sqlite3.connect('" + db +
+                       "'); c.execute('ALTER TABLE steps DROP COLUMN outputs'); c.commit()\"")
+                          .c_str()) == 0);
+  auto old = run_cli(dir, {"show", id, "--output", "json"});
+  CHECK(old.exit_code == 0);
+  CHECK(old.output.find("\"id\":\"make\"") != std::string::npos);
+}
+
 TEST_CASE("logs --follow prints a running step's lines until the run ends" * doctest::timeout(60)) {
   TempDir dir;
   std::string started = dir / "started";

@@ -73,11 +73,14 @@ struct Event {
   std::string runbook_name;
   std::string runbook_path;
   int total_steps = 0;
-  bool resumed = false;              // run_started: an earlier process began this run
-  bool rollback_only = false;        // run_started: `runbook rollback RUN_ID`
-  std::string trigger;               // run_started: cli, cron, alert, api
-  std::string params_json;           // run_started: params, secrets masked
-  std::string log_path;              // step_started: where its output goes
+  bool resumed = false;        // run_started: an earlier process began this run
+  bool rollback_only = false;  // run_started: `runbook rollback RUN_ID`
+  std::string trigger;         // run_started: cli, cron, alert, api
+  std::string params_json;     // run_started: params, secrets masked
+  std::string log_path;        // step_started: where its output goes
+  // step_ended: the step's outputs as a JSON object of strings, secrets
+  // masked; empty when it has none (items and for_each steps have none).
+  std::string outputs_json;
   std::optional<Duration> retry_in;  // attempt_ended: when the next attempt starts
 };
 

@@ -183,6 +183,7 @@ struct StepRecord {
   int signal = 0;
   std::optional<long long> duration_ms;
   std::string log_path, message;
+  std::string outputs_json;  // a JSON object of strings, secrets masked; "" when none
   std::vector<AttemptRecord> attempts;
   std::optional<RollbackRecord> rollback;
   bool started() const { return !started_at.empty(); }

@@ -59,6 +59,7 @@ class JsonSink : public EventSink {
           line_ += ",\"duration_ms\":" + std::to_string(e.duration.count());
         if (e.retry_in) line_ += ",\"retry_in_ms\":" + std::to_string(e.retry_in->count());
         if (!e.message.empty()) field("message", e.message);
+        if (!e.outputs_json.empty()) line_ += ",\"outputs\":" + e.outputs_json;
         break;
       case EventKind::warning:
       case EventKind::confirm_asked:

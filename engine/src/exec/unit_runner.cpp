@@ -394,6 +394,13 @@ void Executor::end_unit(Unit& unit, StepState state) {
         std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - unit.started);
   e.message = unit.message;
   e.log_path = unit.log_path;
+  if (unit.role == UnitRole::step && !unit.for_each) {
+    if (auto it = results_.find(unit.id); it != results_.end() && !it->second.outputs.empty()) {
+      Value::Map outputs;
+      for (const auto& [key, value] : it->second.outputs) outputs[key] = mask(value);
+      e.outputs_json = Value(std::move(outputs)).to_json();
+    }
+  }
   emit(e);
   auto on_done = std::move(unit.on_done);
   if (on_done) on_done(unit);

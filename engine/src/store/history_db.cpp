@@ -51,6 +51,7 @@ CREATE TABLE IF NOT EXISTS steps (
   duration_ms INTEGER,
   log_path TEXT,
   message TEXT,
+  outputs TEXT,
   PRIMARY KEY (run_id, step_id)
 );
 CREATE TABLE IF NOT EXISTS attempts (
@@ -96,6 +97,17 @@ CREATE TABLE IF NOT EXISTS hooks (
 PRAGMA user_version = 1;
 )sql";
 
+// Databases made by an earlier version gain the columns added since.
+void add_missing_columns(Database& db) {
+  bool missing = false;
+  {
+    Statement has_outputs =
+        db.prepare("SELECT count(*) FROM pragma_table_info('steps') WHERE name = 'outputs'");
+    missing = has_outputs.step() && has_outputs.integer(0) == 0;
+  }
+  if (missing) db.exec("ALTER TABLE steps ADD COLUMN outputs TEXT");
+}
+
 }  // namespace
 
 std::unique_ptr<Database> open_history_for_writing(const std::string& state_dir) {
@@ -107,6 +119,7 @@ std::unique_ptr<Database> open_history_for_writing(const std::string& state_dir)
   db->exec("PRAGMA synchronous = FULL");
   Transaction schema(*db);
   db->exec(kSchema);
+  add_missing_columns(*db);
   schema.commit();
   return db;
 }
@@ -116,8 +129,11 @@ std::unique_ptr<Database> open_history_for_reading(const std::string& state_dir)
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0 && errno == ENOENT) return nullptr;
   auto db = std::make_unique<Database>(path, Database::Mode::read_write);
-  Statement tables = db->prepare("SELECT count(*) FROM sqlite_master WHERE name = 'runs'");
-  if (!tables.step() || tables.integer(0) == 0) return nullptr;
+  {
+    Statement tables = db->prepare("SELECT count(*) FROM sqlite_master WHERE name = 'runs'");
+    if (!tables.step() || tables.integer(0) == 0) return nullptr;
+  }
+  add_missing_columns(*db);
   return db;
 }
 

@@ -119,6 +119,8 @@ void append_step(std::string& out, const StepRecord& s) {
   o.number("duration_ms", s.duration_ms);
   o.text("log", s.log_path);
   o.text("message", s.message);
+  o.key("outputs");
+  out += s.outputs_json.empty() ? "{}" : s.outputs_json;
   o.key("attempts");
   out += '[';
   for (size_t i = 0; i < s.attempts.size(); ++i) {

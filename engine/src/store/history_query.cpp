@@ -112,7 +112,7 @@ std::optional<RecordedRun> load_run(const std::string& state_dir, const std::str
 
     Statement steps = db->prepare(
         "SELECT step_id, state, start_order, started_at, ended_at, exit_code, signal, "
-        "duration_ms, log_path, message FROM steps WHERE run_id = ? "
+        "duration_ms, log_path, message, outputs FROM steps WHERE run_id = ? "
         "ORDER BY start_order = 0, start_order, rowid");
     steps.bind(1, run_id);
     while (steps.step()) {
@@ -127,6 +127,7 @@ std::optional<RecordedRun> load_run(const std::string& state_dir, const std::str
       s.duration_ms = steps.maybe_integer(7);
       s.log_path = steps.text(8);
       s.message = steps.text(9);
+      s.outputs_json = steps.text(10);
     }
 
     Statement attempts = db->prepare(

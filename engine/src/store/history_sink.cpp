@@ -137,10 +137,11 @@ class HistorySink : public EventSink {
         // succeeded keeps its times.
         db_->prepare(
                "INSERT INTO steps (run_id, step_id, state, ended_at, exit_code, signal, "
-               "duration_ms, message, log_path) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
-               "ON CONFLICT (run_id, step_id) DO UPDATE SET state = excluded.state, ended_at = "
-               "excluded.ended_at, exit_code = excluded.exit_code, signal = excluded.signal, "
-               "duration_ms = excluded.duration_ms, message = excluded.message "
+               "duration_ms, message, log_path, outputs) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+               "?9, ?10) ON CONFLICT (run_id, step_id) DO UPDATE SET state = excluded.state, "
+               "ended_at = excluded.ended_at, exit_code = excluded.exit_code, signal = "
+               "excluded.signal, duration_ms = excluded.duration_ms, message = excluded.message, "
+               "outputs = excluded.outputs "
                "WHERE NOT (steps.state = 'succeeded' AND excluded.state = 'succeeded')")
             .bind(1, e.run_id)
             .bind(2, e.step_id)
@@ -152,6 +153,7 @@ class HistorySink : public EventSink {
                   e.state == StepState::not_run ? std::nullopt : std::optional<long long>(duration))
             .bind(8, e.message)
             .bind(9, e.log_path)
+            .bind(10, e.outputs_json)
             .run();
         break;
       case EventKind::rollback_started:
