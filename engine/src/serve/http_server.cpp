@@ -1,4 +1,5 @@
 #include "serve/http_server.hpp"
+#include "serve/listen_address.hpp"
 
 #include <fcntl.h>
 
@@ -575,65 +576,24 @@ HttpServer::~HttpServer() {
   state_->close();
 }
 
-namespace {
-
-struct HostPort {
-  std::string host;
-  std::string port;
-  std::string error;
-};
-
-HostPort bad_address(std::string why) {
-  HostPort result;
-  result.error = std::move(why);
-  return result;
-}
-
-HostPort split_address(const std::string& address) {
-  HostPort result;
-  std::string_view rest;
-  if (!address.empty() && address.front() == '[') {
-    size_t close = address.find(']');
-    if (close == std::string::npos) return bad_address("missing ']'");
-    result.host = address.substr(1, close - 1);
-    rest = std::string_view(address).substr(close + 1);
-    if (rest.empty() || rest.front() != ':') return bad_address("expected :port after ']'");
-    rest.remove_prefix(1);
-  } else {
-    size_t colon = address.rfind(':');
-    if (colon == std::string::npos) return bad_address("expected host:port");
-    result.host = address.substr(0, colon);
-    if (result.host.find(':') != std::string::npos)
-      return bad_address("an IPv6 address goes in brackets, as in [::1]:9095");
-    rest = std::string_view(address).substr(colon + 1);
-  }
-  if (result.host.empty()) return bad_address("missing host");
-  bool digits = !rest.empty() && rest.size() <= 5 &&
-                std::all_of(rest.begin(), rest.end(), [](char c) { return c >= '0' && c <= '9'; });
-  if (!digits || std::stoul(std::string(rest)) > 65535)
-    return bad_address("the port is not a number from 0 to 65535");
-  result.port = std::string(rest);
-  return result;
-}
-
-}  // namespace
-
 std::string HttpServer::listen(const std::string& address) {
   HttpServerState& state = *state_;
   auto failure = [&](const std::string& why) { return "cannot listen on " + address + ": " + why; };
   if (state.draining) return failure("the server has stopped accepting");
-  HostPort parts = split_address(address);
-  if (!parts.error.empty()) return failure(parts.error);
+  Expected<ListenAddress, std::string> parsed = parse_listen_address(address);
+  if (!parsed) return failure(parsed.error());
+  const ListenAddress& parts = parsed.value();
 
   error_code error;
   tcp::endpoint endpoint;
   asio::ip::address ip = asio::ip::make_address(parts.host, error);
-  auto port = static_cast<uint16_t>(std::stoul(parts.port));
+  uint16_t port = parts.port;
   if (!error) {
     endpoint = tcp::endpoint(ip, port);
   } else {
     tcp::resolver resolver(state.io);
-    auto results = resolver.resolve(parts.host, parts.port, tcp::resolver::passive, error);
+    auto results =
+        resolver.resolve(parts.host, std::to_string(port), tcp::resolver::passive, error);
     if (error || results.empty())
       return failure(error ? error.message() : "the host has no address");
     endpoint = results.begin()->endpoint();
