@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include "run_fixture.hpp"
+#include "test_server.hpp"
 
 using namespace runbook_test;
 using namespace std::chrono_literals;
@@ -19,67 +20,17 @@ namespace {
 // gets is appended to `log()` as "METHOD PATH".
 class HttpServer {
  public:
-  explicit HttpServer(const TempDir& dir) : log_(dir / "server-requests.txt") {
-    int out[2];
-    REQUIRE(::pipe(out) == 0);
-    std::string script = std::string(RUNBOOK_TEST_DATA) + "/http_server.py";
-    std::vector<std::string> args{"python3", script, log_};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-    posix_spawn_file_actions_addclose(&actions, out[0]);
-    posix_spawn_file_actions_addclose(&actions, out[1]);
-    int spawned = ::posix_spawnp(&pid_, "python3", &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    ::close(out[1]);
-    if (spawned != 0) pid_ = -1;
-    port_ = read_port(out[0]);
-    ::close(out[0]);
-    REQUIRE_MESSAGE(port_ > 0, "the test server did not start");
-  }
-  ~HttpServer() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGKILL);
-    int status;
-    ::waitpid(pid_, &status, 0);
-  }
-  HttpServer(const HttpServer&) = delete;
-  HttpServer& operator=(const HttpServer&) = delete;
-
-  std::string url(const std::string& path) const {
-    return "http://127.0.0.1:" + std::to_string(port_) + path;
-  }
+  explicit HttpServer(const TempDir& dir)
+      : log_(dir / "server-requests.txt"), server_("http_server.py", {log_}) {}
+  std::string url(const std::string& path) const { return server_.url(path); }
   // How many requests the server got for "METHOD PATH".
   int requests(const std::string& method_and_path) const {
-    std::istringstream lines(read_file(log_));
-    int n = 0;
-    for (std::string line; std::getline(lines, line);) n += line == method_and_path;
-    return n;
+    return count_requests(log_, method_and_path);
   }
 
  private:
-  // The first line of the server's stdout: its port; 0 if none in 10 s.
-  static int read_port(int fd) {
-    std::string line;
-    auto until = std::chrono::steady_clock::now() + 10s;
-    while (std::chrono::steady_clock::now() < until && line.find('\n') == std::string::npos) {
-      pollfd p{fd, POLLIN, 0};
-      if (::poll(&p, 1, 100) <= 0) continue;
-      char buf[64];
-      ssize_t n = ::read(fd, buf, sizeof buf);
-      if (n <= 0) break;
-      line.append(buf, size_t(n));
-    }
-    return line.find('\n') == std::string::npos ? 0 : std::atoi(line.c_str());
-  }
-
   std::string log_;
-  pid_t pid_ = -1;
-  int port_ = 0;
+  TestServer server_;
 };
 
 std::string runbook_with(const std::string& steps) {

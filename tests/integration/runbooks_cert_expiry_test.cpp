@@ -17,6 +17,7 @@
 #include <regex>
 
 #include "run_fixture.hpp"
+#include "test_server.hpp"
 
 using namespace runbook_test;
 using namespace std::chrono_literals;
@@ -80,59 +81,12 @@ Cert make_cert(const TempDir& dir, const std::string& name, int days) {
 // minutes).
 class TlsServer {
  public:
-  TlsServer(const TempDir& dir, const Cert& cert) {
-    int out[2];
-    REQUIRE(::pipe(out) == 0);
-    std::string script = std::string(RUNBOOK_TEST_DATA) + "/runbooks_test_server.py";
-    std::string log = dir / "tls-server.log";
-    std::vector<std::string> args{"python3", script, "--tls", cert.pem, cert.key};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-    posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-    posix_spawn_file_actions_addclose(&actions, out[0]);
-    posix_spawn_file_actions_addclose(&actions, out[1]);
-    int spawned = ::posix_spawnp(&pid_, "python3", &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    ::close(out[1]);
-    if (spawned != 0) pid_ = -1;
-    port_ = read_port(out[0]);
-    ::close(out[0]);
-    INFO(read_file(log));
-    REQUIRE_MESSAGE(port_ > 0, "the TLS test server did not start");
-  }
-  ~TlsServer() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGKILL);
-    int status;
-    ::waitpid(pid_, &status, 0);
-  }
-  TlsServer(const TlsServer&) = delete;
-  TlsServer& operator=(const TlsServer&) = delete;
-
-  std::string endpoint() const { return "127.0.0.1:" + std::to_string(port_); }
+  TlsServer(const TempDir& dir, const Cert& cert)
+      : server_("runbooks_test_server.py", {"--tls", cert.pem, cert.key}, dir / "tls-server.log") {}
+  std::string endpoint() const { return "127.0.0.1:" + std::to_string(server_.port()); }
 
  private:
-  static int read_port(int fd) {
-    std::string line;
-    auto until = std::chrono::steady_clock::now() + 10s;
-    while (std::chrono::steady_clock::now() < until && line.find('\n') == std::string::npos) {
-      pollfd p{fd, POLLIN, 0};
-      if (::poll(&p, 1, 100) <= 0) continue;
-      char buf[64];
-      ssize_t n = ::read(fd, buf, sizeof buf);
-      if (n <= 0) break;
-      line.append(buf, size_t(n));
-    }
-    return line.find('\n') == std::string::npos ? 0 : std::atoi(line.c_str());
-  }
-
-  pid_t pid_ = -1;
-  int port_ = 0;
+  TestServer server_;
 };
 
 // A port of 127.0.0.1 bound but not listening: connections to it are refused.
