@@ -72,7 +72,7 @@ void add_plugins_command(CLI::App& app, int& exit_code) {
       ->check(CLI::IsMember({"text", "json"}));
   list->callback([output, &exit_code] {
     std::vector<std::string> path = plugin_path();
-    PluginRegistry registry = PluginRegistry::load(path, {});
+    PluginRegistry registry = load_plugin_path();
     if (*output == "json") {
       print_json(registry);
     } else if (registry.plugins().empty()) {

@@ -53,23 +53,26 @@ int main(int argc, char** argv) {
   runbook::cli::add_plugins_command(app, exit_code);
   runbook::cli::add_plugin_dir_flag(app);
 
+  // Every way out: while a plugin that ignored its cancel flag still runs,
+  // static destructors must not pull the ground from under it.
+  auto finish = [](int code) {
+    if (runbook::abandoned_plugin_threads() > 0) {
+      std::cout.flush();
+      std::cerr.flush();
+      spdlog::shutdown();
+      std::_Exit(code);
+    }
+    return code;
+  };
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     // Usage errors are bad input (exit 2); --help and --version exit 0.
     int code = app.exit(e);
-    return code == 0 ? 0 : 2;
+    return finish(code == 0 ? 0 : 2);
   } catch (const std::exception& e) {
     std::cerr << "runbook: internal error: " << e.what() << "\n";
-    return 70;
+    return finish(70);
   }
-  if (runbook::abandoned_plugin_threads() > 0) {
-    // A plugin ignored its cancel flag and still runs: static destructors
-    // must not pull the ground from under it.
-    std::cout.flush();
-    std::cerr.flush();
-    spdlog::shutdown();
-    std::_Exit(exit_code);
-  }
-  return exit_code;
+  return finish(exit_code);
 }

@@ -24,9 +24,13 @@ std::vector<std::string> plugin_path() {
   return plugin_search_path(plugin_dir_flags());
 }
 
+PluginRegistry load_plugin_path() {
+  return PluginRegistry::load(plugin_path(), plugin_dir_flags());
+}
+
 bool prepare_plugins(const Runbook& runbook, PluginRegistry& registry, std::ostream& err) {
   if (!uses_plugins(runbook)) return true;
-  registry = PluginRegistry::load(plugin_path(), plugin_dir_flags());
+  registry = load_plugin_path();
   for (const std::string& error : registry.errors()) err << "runbook: error: " << error << "\n";
   Diagnostics diags = check_plugin_steps(runbook, registry);
   diags.sort();

@@ -23,6 +23,10 @@ void add_plugin_dir_flag(CLI::App& app);
 // plugins shipped next to the binary.
 std::vector<std::string> plugin_path();
 
+// Every plugin on the search path; a --plugin-dir that cannot be read is one
+// of its errors.
+PluginRegistry load_plugin_path();
+
 // Loads the plugins when `runbook` has `uses:` steps (nothing otherwise) and
 // checks those steps against them. Problems (a plugin that cannot be loaded,
 // an unknown kind, arguments its plugin refuses) go to `err`, each naming its

@@ -52,13 +52,17 @@ Each one is validated in CI and run for real, in a sandbox, by an integration
 test (`tests/integration/runbooks_*_test.cpp`).
 
 ```sh
-runbook run runbooks/NAME.yaml --help-params     # its params, with their defaults
-runbook run runbooks/NAME.yaml -p KEY=VALUE ...   # run it (--yes to answer its questions)
-runbook run runbooks/NAME.yaml --dry-run          # the plan, without running anything
+runbook run runbooks/NAME.yaml --help-params                # its params, with their defaults
+runbook run runbooks/NAME.yaml -p KEY=VALUE ... --dry-run   # the engine's plan; nothing runs
+runbook run runbooks/NAME.yaml -p KEY=VALUE ...             # run it (--yes to answer its questions)
 ```
 
-Runbooks that change things take a `dry_run` param where it makes sense;
-read what it reports before running for real.
+(`runbook` is `./build/bin/runbook` in a build tree.) Runbooks that change
+things take a `dry_run` param (`-p dry_run=true`, the default where it makes
+sense): unlike the engine's `--dry-run`, the runbook then runs, reading what
+it would change and reporting it without changing anything. Read what it
+reports before running for real. A runbook with `confirm:` steps needs `--yes`
+when there is no terminal to ask on, even in its own dry run.
 
 This file is generated from the runbooks by `python3 runbooks/gen-readme.py`
 (do not edit it by hand); CI runs `python3 runbooks/gen-readme.py --check`,

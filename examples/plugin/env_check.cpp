@@ -31,16 +31,18 @@ void check(const Json& with, Validation& v) {
     if (key != "require" && key != "allow_empty")
       v.error(key, "unknown key; expected 'require' or 'allow_empty'");
   }
+  // Every problem at once: no early return.
   const Json& require = with.get("require");
   // A string holding ${{ }} is known only at run time: do not check its type.
-  if (require.is_deferred()) return;
-  if (!require.is_array() || require.as_array().empty()) {
-    v.error("require", "must be a non-empty list of variable names");
-    return;
-  }
-  for (const Json& name : require.as_array()) {
-    if (!name.is_string() || name.as_string().empty())
-      v.error("require", "every name must be a non-empty string");
+  if (!require.is_deferred()) {
+    if (!require.is_array() || require.as_array().empty()) {
+      v.error("require", "must be a non-empty list of variable names");
+    } else {
+      for (const Json& name : require.as_array()) {
+        if (!name.is_string() || name.as_string().empty())
+          v.error("require", "every name must be a non-empty string");
+      }
+    }
   }
   const Json& allow_empty = with.get("allow_empty");
   if (!allow_empty.is_null() && !allow_empty.is_bool() && !allow_empty.is_deferred())
@@ -48,7 +50,7 @@ void check(const Json& with, Validation& v) {
 }
 
 // Runs one attempt on a worker thread, `with` resolved. The context holds the
-// step's environment ("env"): its env: and the RUNBOOK_* variables.
+// environment the step would have as a command ("env"), RUNBOOK_* included.
 runbook_status run(Attempt& attempt) {
   const Json& env = attempt.context().get("env");
   const bool allow_empty =

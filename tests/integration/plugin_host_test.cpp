@@ -315,3 +315,39 @@ TEST_CASE("the health-check example runs end to end with the shipped wait and ht
   CHECK(f.exit_code == 0);
   CHECK(f.output.find("version 1.4.2 is healthy") != std::string::npos);
 }
+
+TEST_CASE("plugins list reports a --plugin-dir it cannot read, and advises moving out of /tmp" *
+          doctest::timeout(30)) {
+  TempDir dir;
+  Finished missing = run_cli(dir, {"plugins", "list", "--plugin-dir", dir / "nope"});
+  CHECK(missing.exit_code == 1);
+  CHECK(missing.output.find("plugin directory " + (dir / "nope") + " cannot be read") !=
+        std::string::npos);
+
+  // A shared sticky directory is meant to be writable: the advice is to move.
+  std::string shared = plugin_dir(dir, {"fixture_plugin"}, "shared");
+  ::chmod(shared.c_str(), 01777);
+  Finished sticky = run_cli(dir, {"plugins", "list", "--plugin-dir", shared});
+  INFO(sticky.output);
+  CHECK(sticky.exit_code == 1);
+  CHECK(sticky.output.find("move the plugin into a directory of its own") != std::string::npos);
+  CHECK(sticky.output.find("chmod go-w") == std::string::npos);
+}
+
+TEST_CASE("a failed plugin step says why once, and the run's reason names the step" *
+          doctest::timeout(30)) {
+  TempDir dir;
+  std::string plugins = plugin_dir(dir, {"fixture_plugin"});
+  Finished f = run_with(dir, plugins, R"(
+version: 1
+name: reason
+steps:
+  - id: check
+    uses: fixture-echo
+    with: {fail: "expected 200, got 404"}
+)");
+  INFO(f.output);
+  CHECK(f.exit_code == 1);
+  CHECK(f.output.find("failed: failed:") == std::string::npos);
+  CHECK(f.output.find("reason: step 'check' failed: expected 200, got 404") != std::string::npos);
+}

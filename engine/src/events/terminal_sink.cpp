@@ -197,9 +197,12 @@ class TerminalSink : public EventSink {
     // Items of a for_each step ("deploy[2]") are not steps of the total.
     if (e.step_id.find('[') == std::string::npos) ++done_;
     bool ok = e.state == StepState::succeeded || e.state == StepState::skipped;
+    // "failed in 12ms: failed: X" says it twice.
+    std::string message = e.message;
+    if (e.state == StepState::failed && message.rfind("failed: ", 0) == 0) message.erase(0, 8);
     if (!o_.live) {
       std::string text = std::string(to_string(e.state)) + " in " + format_elapsed(e.duration);
-      if (!e.message.empty()) text += ": " + e.message;
+      if (!message.empty()) text += ": " + message;
       plain(e, text);
       if (!ok && e.state != StepState::cancelled && !row.log_path.empty())
         plain(e, "log: " + row.log_path);
@@ -208,7 +211,7 @@ class TerminalSink : public EventSink {
     std::string mark =
         ok ? paint(kGreen, "✓ ") : paint(e.state == StepState::cancelled ? kYellow : kRed, "✗ ");
     std::string text = std::string(to_string(e.state)) + " in " + format_elapsed(e.duration);
-    if (!e.message.empty() && !ok) text += ": " + e.message;
+    if (!message.empty() && !ok) text += ": " + message;
     above(mark + paint(kBold, e.step_id) + "  " + paint(kDim, text));
     if (!ok && e.state != StepState::cancelled) {
       for (const std::string& line : row.tail) above(paint(kDim, "    │ ") + line);

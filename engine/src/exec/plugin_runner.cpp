@@ -109,9 +109,13 @@ int64_t host_remaining_ms(void* ctx) {
 
 int host_sleep_ms(void* ctx, int64_t ms) {
   PluginCallState& st = state_of(ctx);
+  // Clamped: a huge `ms` ("until cancelled") would overflow the clock's
+  // nanoseconds and return at once.
+  constexpr int64_t kDay = 86'400'000;
   std::unique_lock lock(st.mutex);
-  bool cancelled = st.wake.wait_for(lock, std::chrono::milliseconds(std::max<int64_t>(0, ms)),
-                                    [&] { return st.cancelled.load(); });
+  bool cancelled =
+      st.wake.wait_for(lock, std::chrono::milliseconds(std::clamp<int64_t>(ms, 0, kDay)),
+                       [&] { return st.cancelled.load(); });
   return cancelled ? 1 : 0;
 }
 
@@ -179,9 +183,14 @@ PluginRunner::Call::Call(asio::io_context& io, PluginCallSpec spec, OutputHandle
       grace_timer_(io) {}
 
 PluginRunner::Call::~Call() {
-  // Whatever happens to the worker from now on, it posts nothing.
+  // Whatever happens to the worker from now on, it posts nothing; one still
+  // in the plugin is abandoned, and counted so that the process ends safely.
   std::lock_guard lock(state_->mutex);
   state_->attached = false;
+  if (!state_->returned && !state_->abandoned) {
+    state_->abandoned = true;
+    ++abandoned_threads;
+  }
 }
 
 void PluginRunner::Call::launch() {
@@ -191,6 +200,10 @@ void PluginRunner::Call::launch() {
   try {
     std::thread(run_on_worker, state_, spec_.kind, spec_.with_json, spec_.context_json).detach();
   } catch (const std::system_error& e) {
+    {
+      std::lock_guard lock(state_->mutex);
+      state_->returned = true;  // there is no thread to abandon
+    }
     std::string why = e.what();
     asio::post(io_, [self = shared_from_this(), why] {
       PluginExit exit;

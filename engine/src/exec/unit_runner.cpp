@@ -318,7 +318,9 @@ void Executor::on_plugin_exit(Unit& unit, const PluginExit& exit) {
   } else {
     // A plain failure is final; a retryable one goes to the retry policy.
     retryable = exit.status == PluginExit::Status::retryable;
-    unit.message = why.empty() ? std::string("failed; the plugin gave no reason") : why;
+    // "failed: ..." reads right after the step's name in the run's reason
+    // ("step 'check' failed: expected status 200, got 404").
+    unit.message = "failed: " + (why.empty() ? std::string("the plugin gave no reason") : why);
   }
   unit.exit_code.reset();
   unit.signal = 0;

@@ -33,10 +33,14 @@ std::string unsafe_reason(const std::string& path, const char* what) {
   if (st.st_uid != 0 && st.st_uid != ::geteuid())
     return std::string("its ") + what + " " + path + " is owned by uid " +
            std::to_string(st.st_uid) + ", neither root nor you";
-  if (st.st_mode & (S_IWGRP | S_IWOTH))
+  if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+    // A shared directory like /tmp is meant to be writable: the plugin moves.
+    std::string fix = (st.st_mode & S_ISVTX) ? "move the plugin into a directory of its own"
+                                             : "chmod go-w " + path;
     return std::string("its ") + what + " " + path + " is writable by " +
            ((st.st_mode & S_IWOTH) ? "others" : "its group") + " (mode " + octal_mode(st.st_mode) +
-           "; chmod go-w " + path + ")";
+           "; " + fix + ")";
+  }
   return "";
 }
 
@@ -138,9 +142,24 @@ PluginRegistry PluginRegistry::load(const std::vector<std::string>& dirs,
   std::set<std::string> seen;  // real paths
   for (const std::string& dir : dirs) {
     std::optional<std::vector<std::string>> files = plugin_files(dir);
+    // The directory searched is trusted as much as the files in it: a
+    // symbolic link planted there could point at any library.
+    if (files && !files->empty()) {
+      if (std::string why = unsafe_reason(real_path(dir), "directory"); !why.empty()) {
+        registry.errors_.push_back("refusing the plugin directory " + dir + ": " + why +
+                                   "; plugins run inside the engine");
+        continue;
+      }
+    }
     if (!files) {
-      if (std::find(required_dirs.begin(), required_dirs.end(), dir) != required_dirs.end())
-        registry.errors_.push_back("plugin directory " + dir + " cannot be read");
+      if (std::find(required_dirs.begin(), required_dirs.end(), dir) != required_dirs.end()) {
+        struct stat st {};
+        bool is_file = ::stat(dir.c_str(), &st) == 0 && !S_ISDIR(st.st_mode);
+        registry.errors_.push_back(
+            "plugin directory " + dir +
+            (is_file ? " is not a directory; give the directory that holds the .so"
+                     : " cannot be read"));
+      }
       continue;
     }
     for (const std::string& file : *files) {

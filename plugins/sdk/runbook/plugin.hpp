@@ -44,9 +44,11 @@ class Json {
 
   Json() = default;
   Json(bool b) : v_(b) {}
+  Json(int i) : v_(int64_t{i}) {}
   Json(int64_t i) : v_(i) {}
   Json(double d) : v_(d) {}
   Json(std::string s) : v_(std::move(s)) {}
+  Json(const char* s) : v_(std::string(s)) {}  // not the bool a pointer would become
   Json(Array a) : v_(std::move(a)) {}
   Json(Object o) : v_(std::move(o)) {}
 
@@ -266,6 +268,7 @@ class Json {
               pos += 2;
               uint32_t low;
               if (!hex4(low)) return false;
+              if (low < 0xDC00 || low >= 0xE000) return fail("bad surrogate pair in a string");
               cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
             }
             utf8(out, cp);
