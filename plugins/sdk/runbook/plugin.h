@@ -17,6 +17,11 @@
  * starts) until `run` returns, not after.
  *
  * Errors never cross as C++ exceptions: a plugin catches its own.
+ *
+ * Child processes: the engine reaps every child of its process (it is a
+ * child subreaper), so a plugin cannot wait for a process it starts itself
+ * (waitpid, system(), pclose get ECHILD). A plugin runs commands through
+ * steps, not children of its own.
  */
 #ifndef RUNBOOK_PLUGIN_H
 #define RUNBOOK_PLUGIN_H
