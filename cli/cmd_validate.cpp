@@ -23,19 +23,24 @@ void add_validate_command(CLI::App& app, int& exit_code) {
     bool all_valid = true;
     for (const std::string& file : *files) {
       const LoadResult loaded = load_runbook_file(file);
-      if (loaded.ok()) {
-        // `uses:` steps: the kind exists and its plugin accepts `with:`.
-        PluginRegistry plugins;
-        if (prepare_plugins(*loaded.runbook, plugins, std::cerr)) {
-          std::cout << "ok " << file << "\n";
-        } else {
-          all_valid = false;
-        }
+      Diagnostics diags = loaded.diagnostics;
+      std::vector<std::string> plugin_errors;
+      // `uses:` steps: the kind exists and its plugin accepts `with:`; checked
+      // with the rest, so that one pass shows every problem.
+      if (loaded.runbook && uses_plugins(*loaded.runbook)) {
+        PluginRegistry plugins = load_plugin_path();
+        plugin_errors = plugins.errors();
+        diags.append(check_plugin_steps(*loaded.runbook, plugins, loaded.diagnostics.empty()));
+        diags.sort();
+      }
+      if (loaded.runbook && diags.empty() && plugin_errors.empty()) {
+        std::cout << "ok " << file << "\n";
         continue;
       }
       all_valid = false;
-      for (const Diagnostic& d : loaded.diagnostics.items()) std::cerr << d.format() << "\n";
-      if (loaded.diagnostics.empty()) {
+      for (const std::string& e : plugin_errors) std::cerr << "runbook: error: " << e << "\n";
+      std::cerr << diags.format();
+      if (diags.empty() && plugin_errors.empty()) {
         std::cerr << file << ": error: the runbook could not be loaded\n";
       }
     }

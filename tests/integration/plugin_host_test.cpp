@@ -351,3 +351,23 @@ steps:
   CHECK(f.output.find("failed: failed:") == std::string::npos);
   CHECK(f.output.find("reason: step 'check' failed: expected 200, got 404") != std::string::npos);
 }
+
+TEST_CASE("validate reports plugin problems in the same pass as the runbook's other errors" *
+          doctest::timeout(30)) {
+  TempDir dir;
+  std::string plugins = plugin_dir(dir, {"fixture_plugin"});
+  std::string file = dir.write("rb.yaml", R"(version: 1
+name: both
+steps:
+  - id: a
+    uses: fixture-ech
+  - id: b
+    needs: [nowhere]
+    run: "true"
+)");
+  Finished f = run_cli(dir, {"--plugin-dir", plugins, "validate", file});
+  INFO(f.output);
+  CHECK(f.exit_code == 2);
+  CHECK(f.output.find("unknown step kind 'fixture-ech'") != std::string::npos);
+  CHECK(f.output.find("nowhere") != std::string::npos);
+}

@@ -71,9 +71,11 @@ std::vector<std::string> plugin_search_path(const std::vector<std::string>& cli_
 bool uses_plugins(const Runbook& runbook);
 
 // Checks every `uses:` of `runbook` against `registry`: the kind exists, and
-// its plugin's validate accepts the `with:` map; problems at the runbook's
-// line:col.
-Diagnostics check_plugin_steps(const Runbook& runbook, const PluginRegistry& registry);
+// (with `check_arguments`) its plugin's validate accepts the `with:` map;
+// problems at the runbook's line:col. A runbook that loaded with errors is
+// checked for kinds only: a `with:` the loader refused would read as empty.
+Diagnostics check_plugin_steps(const Runbook& runbook, const PluginRegistry& registry,
+                               bool check_arguments = true);
 
 // Plugin threads still running after a stopped step abandoned them. While
 // there are any, the process must end with _exit (no static destructors
