@@ -27,10 +27,12 @@ void add_validate_command(CLI::App& app, int& exit_code) {
       std::vector<std::string> plugin_errors;
       // `uses:` steps: the kind exists and its plugin accepts `with:`; checked
       // with the rest, so that one pass shows every problem.
-      if (loaded.runbook && uses_plugins(*loaded.runbook)) {
-        PluginRegistry plugins = load_plugin_path();
-        plugin_errors = plugins.errors();
-        diags.append(check_plugin_steps(*loaded.runbook, plugins, loaded.diagnostics.empty()));
+      if (loaded.runbook) {
+        PluginRegistry plugins;
+        PluginProblems problems =
+            check_plugins(*loaded.runbook, plugins, loaded.diagnostics.empty());
+        plugin_errors = std::move(problems.load_errors);
+        diags.append(problems.diagnostics);
         diags.sort();
       }
       if (loaded.runbook && diags.empty() && plugin_errors.empty()) {

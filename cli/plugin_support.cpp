@@ -28,14 +28,22 @@ PluginRegistry load_plugin_path() {
   return PluginRegistry::load(plugin_path(), plugin_dir_flags());
 }
 
-bool prepare_plugins(const Runbook& runbook, PluginRegistry& registry, std::ostream& err) {
-  if (!uses_plugins(runbook)) return true;
+PluginProblems check_plugins(const Runbook& runbook, PluginRegistry& registry,
+                             bool check_arguments) {
+  PluginProblems problems;
+  if (!uses_plugins(runbook)) return problems;
   registry = load_plugin_path();
-  for (const std::string& error : registry.errors()) err << "runbook: error: " << error << "\n";
-  Diagnostics diags = check_plugin_steps(runbook, registry);
-  diags.sort();
-  err << diags.format();
-  return registry.errors().empty() && diags.empty();
+  problems.load_errors = registry.errors();
+  problems.diagnostics = check_plugin_steps(runbook, registry, check_arguments);
+  return problems;
+}
+
+bool prepare_plugins(const Runbook& runbook, PluginRegistry& registry, std::ostream& err) {
+  PluginProblems problems = check_plugins(runbook, registry);
+  for (const std::string& error : problems.load_errors) err << "runbook: error: " << error << "\n";
+  problems.diagnostics.sort();
+  err << problems.diagnostics.format();
+  return problems.empty();
 }
 
 }  // namespace runbook::cli

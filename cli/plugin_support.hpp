@@ -27,8 +27,21 @@ std::vector<std::string> plugin_path();
 // of its errors.
 PluginRegistry load_plugin_path();
 
-// Loads the plugins when `runbook` has `uses:` steps (nothing otherwise) and
-// checks those steps against them. Problems (a plugin that cannot be loaded,
+// What checking a runbook's `uses:` steps found: plugins that could not be
+// loaded (each naming its file), and problems at the runbook's line:col.
+struct PluginProblems {
+  std::vector<std::string> load_errors;
+  Diagnostics diagnostics;
+  bool empty() const { return load_errors.empty() && diagnostics.empty(); }
+};
+
+// Loads the plugins into `registry` when `runbook` has `uses:` steps (nothing
+// otherwise) and checks those steps against them; with `check_arguments`
+// false, only that their kinds exist (see check_plugin_steps).
+PluginProblems check_plugins(const Runbook& runbook, PluginRegistry& registry,
+                             bool check_arguments = true);
+
+// check_plugins, its problems printed to `err`. Problems (a plugin that cannot be loaded,
 // an unknown kind, arguments its plugin refuses) go to `err`, each naming its
 // file; false when there was any.
 bool prepare_plugins(const Runbook& runbook, PluginRegistry& registry, std::ostream& err);

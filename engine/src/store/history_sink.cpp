@@ -94,7 +94,7 @@ class HistorySink : public EventSink {
                "ON CONFLICT (run_id, step_id) DO UPDATE SET start_order = excluded.start_order, "
                "state = 'running', started_at = excluded.started_at, ended_at = NULL, "
                "exit_code = NULL, signal = NULL, duration_ms = NULL, message = NULL, "
-               "log_path = excluded.log_path")
+               "outputs = NULL, log_path = excluded.log_path")
             .bind(1, e.run_id)
             .bind(2, e.step_id)
             .bind(3, ts)
