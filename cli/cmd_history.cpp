@@ -127,8 +127,9 @@ void print_run(const RecordedRun& run) {
   std::cout << "  path      " << run.path;
   if (!run.sha256.empty()) std::cout << "  (sha256 " << run.sha256.substr(0, 12) << "...)";
   std::cout << "\n";
-  std::cout << "  trigger   " << run.trigger << " by " << run.user << " on " << run.host << ", pid "
-            << run.pid << "\n";
+  std::cout << "  trigger   " << run.trigger << " by " << run.user << " on " << run.host;
+  if (run.pid > 0) std::cout << ", pid " << run.pid;  // 0: never started
+  std::cout << "\n";
   std::cout << "  params    " << run.params_json << "\n";
   std::cout << "  started   " << run.started_at << "\n";
   if (!run.ended_at.empty())
@@ -311,8 +312,8 @@ void add_history_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--runbook", flags->runbook, "Only runs of the runbook with this name");
   cmd->add_option("--status", flags->status,
                   "Only runs in this state (engine_gone: running, but their engine died)")
-      ->check(CLI::IsMember(
-          {"running", "succeeded", "failed", "rollback_failed", "cancelled", "engine_gone"}));
+      ->check(CLI::IsMember({"running", "succeeded", "failed", "rollback_failed", "cancelled",
+                             "skipped", "engine_gone"}));
   cmd->add_option("--limit", flags->limit, "At most this many runs (default 20; 0: all)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--output", flags->output, "text (default) or json: a JSON array of runs")

@@ -1,6 +1,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -26,8 +27,18 @@ struct RunFlags {
   int max_parallel = 0;
   std::string output = "text";
   std::string lock_wait;
+  std::string run_id;
+  std::string trigger = "cli";
   ParamsFlags params;
 };
+
+// A run id given with --run-id: it names a directory and a history row.
+bool valid_run_id(const std::string& id) {
+  if (id.empty() || id.size() > 64 || !std::isalnum((unsigned char)id[0])) return false;
+  for (char c : id)
+    if (!std::isalnum((unsigned char)c) && c != '-' && c != '_' && c != '.') return false;
+  return true;
+}
 
 int run_command(const RunFlags& flags) {
   LoadResult loaded = load_runbook_file(flags.file);
@@ -44,6 +55,7 @@ int run_command(const RunFlags& flags) {
   options.secrets = params.params->secrets;
   options.params_json = params_json_masked(runbook, options.params);
   options.assume_yes = flags.yes;
+  options.trigger = flags.trigger;
   if (flags.max_parallel > 0) options.max_parallel = flags.max_parallel;
   PluginRegistry plugins;
   if (!prepare_plugins(runbook, plugins, std::cerr)) return 2;
@@ -64,7 +76,13 @@ int run_command(const RunFlags& flags) {
     return 2;
   }
 
-  options.run_id = make_run_id();
+  if (!flags.run_id.empty() && !valid_run_id(flags.run_id)) {
+    std::cerr << "runbook: --run-id must be 1-64 letters, digits, '-', '_' or '.', starting "
+                 "with a letter or digit, not '"
+              << flags.run_id << "'\n";
+    return 2;
+  }
+  options.run_id = flags.run_id.empty() ? make_run_id() : flags.run_id;
   {
     std::error_code ec;
     std::filesystem::create_directories(options.state_dir, ec);
@@ -150,6 +168,11 @@ void add_run_command(CLI::App& app, int& exit_code) {
                   "exiting 75 at once");
   cmd->add_option("--output", flags->output, "text (default) or json: one JSON event per line")
       ->check(CLI::IsMember({"text", "json"}));
+  // Set by `runbook serve` for the runs it starts; hidden from --help.
+  cmd->add_option("--run-id", flags->run_id, "Use this run id instead of a new one")->group("");
+  cmd->add_option("--trigger", flags->trigger, "What started the run: cli, cron, api or alert")
+      ->check(CLI::IsMember({"cli", "cron", "api", "alert"}))
+      ->group("");
   cmd->footer(
       "Exit codes: 0 succeeded; 1 failed (rolled back cleanly, or on_failure: stop); 2 bad\n"
       "input, nothing started; 3 a rollback failed, a person must look; 75 the lock is held;\n"

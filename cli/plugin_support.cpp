@@ -24,6 +24,15 @@ std::vector<std::string> plugin_path() {
   return plugin_search_path(plugin_dir_flags());
 }
 
+std::vector<std::string> plugin_dir_args() {
+  std::vector<std::string> args;
+  for (const std::string& dir : plugin_dir_flags()) {
+    args.push_back("--plugin-dir");
+    args.push_back(dir);
+  }
+  return args;
+}
+
 PluginRegistry load_plugin_path() {
   return PluginRegistry::load(plugin_path(), plugin_dir_flags());
 }

@@ -23,6 +23,10 @@ void add_plugin_dir_flag(CLI::App& app);
 // plugins shipped next to the binary.
 std::vector<std::string> plugin_path();
 
+// The --plugin-dir flags as given ("--plugin-dir", DIR, …), for a child
+// `runbook` process.
+std::vector<std::string> plugin_dir_args();
+
 // Every plugin on the search path; a --plugin-dir that cannot be read is one
 // of its errors.
 PluginRegistry load_plugin_path();

@@ -20,7 +20,9 @@ enum class StepState {
   skipped,
   not_run
 };
-enum class RunState { running, succeeded, failed, rollback_failed, cancelled };
+// `skipped`: never started (a schedule's overlap rule, a full queue, a held
+// lock); only the trigger server records it.
+enum class RunState { running, succeeded, failed, rollback_failed, cancelled, skipped };
 
 const char* to_string(StepState s);
 const char* to_string(RunState s);

@@ -226,6 +226,28 @@ struct RecordedRun : RunSummary {
 std::unique_ptr<EventSink> make_history_sink(const std::string& state_dir,
                                              const std::string& runbook_sha256);
 
+// A run the trigger server accepted or was due to start but that never
+// started: a schedule's fire skipped by its overlap rule or a full queue, a
+// queued run cancelled at shutdown, a run whose process refused to start
+// (its lock was held, its params no longer check).
+struct UnstartedRun {
+  std::string run_id;
+  std::string runbook_name, runbook_path, runbook_sha256;
+  std::string trigger;             // cron, api, alert
+  std::string params_json = "{}";  // secrets masked
+  RunState state = RunState::skipped;
+  std::string reason;    // why it did not start, for people
+  std::string schedule;  // the schedule that fired, if any
+};
+
+// Records `run` in the audit log (one `run.not_started` record with its
+// `state` and `reason`), then in history as a run that started and ended at
+// once with that state and reason; a run already in history is left as it
+// is. Returns "" or why the audit record could not be written (history
+// failures are logged, as for runs).
+std::string record_unstarted_run(const std::string& state_dir, const UnstartedRun& run,
+                                 Actor actor = current_actor());
+
 struct RunFilter {
   std::string runbook;  // name; empty: any
   std::string state;    // a RunState name, or "engine_gone"; empty: any

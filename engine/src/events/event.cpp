@@ -36,6 +36,8 @@ const char* to_string(RunState s) {
       return "rollback_failed";
     case RunState::cancelled:
       return "cancelled";
+    case RunState::skipped:
+      return "skipped";
   }
   return "?";
 }
@@ -50,6 +52,8 @@ int exit_code_for(RunState s) {
       return 3;
     case RunState::cancelled:
       return 130;
+    case RunState::skipped:
+      return 75;
     case RunState::running:
       return 1;
   }
