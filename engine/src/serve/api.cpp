@@ -154,7 +154,7 @@ HttpResponse Server::route(const HttpRequest& request, std::string& route_name) 
   const size_t q = request.target.find('?');
   const std::string path = request.target.substr(0, q);
   const std::string query = q == std::string::npos ? "" : request.target.substr(q + 1);
-  const bool get = request.method == "GET" || request.method == "HEAD";
+  const bool get = request.method == "GET";
   auto method_not_allowed = [](const char* allow) {
     HttpResponse r = error_answer(405, std::string("method not allowed; allowed: ") + allow);
     r.headers.emplace_back("Allow", allow);
