@@ -261,12 +261,12 @@ bool RunQueue::cancel(const std::string& run_id, const std::string& reason) {
   auto it = running_.find(run_id);
   if (it == running_.end()) return false;
   Running& run = *it->second;
-  if (run.stops++ == 0) {
-    spdlog::info("run {}: cancelling ({})", run_id, reason);
-    run.process->stop();
-  } else if (run.process->pid() > 0) {
-    ::kill(run.process->pid(), SIGTERM);
-  }
+  // SIGTERM to the child alone, once per call: `runbook run` cancels and
+  // rolls back on the first and stops at once on the second, so the
+  // process runner's stop() (group and tagged processes, then SIGKILL) is
+  // not the way to ask.
+  if (run.stops++ == 0) spdlog::info("run {}: cancelling ({})", run_id, reason);
+  if (run.process->pid() > 0 && !run.process->ended()) ::kill(run.process->pid(), SIGTERM);
   return true;
 }
 

@@ -1,0 +1,278 @@
+// `runbook serve`'s schedules on a real server, with 6-field cron (seconds
+// first) to keep them short: runs with trigger cron, the overlap rules
+// (skip, queue, replace) and catch-up after downtime.
+//
+// Timing: fire times are wall-clock seconds and the machine may be slow, so
+// the tests wait for what must happen (bounded) and check orders and counts,
+// never how long something took.
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <string>
+
+#include "http_client.hpp"
+#include "run_fixture.hpp"
+
+using namespace runbook_test;
+using namespace std::chrono_literals;
+
+namespace {
+
+// A runbook `name` whose step appends "start" to DIR/NAME.marks, sleeps
+// `seconds`, then appends "end": the marks show whether two runs overlapped.
+void write_marking_runbook(const TempDir& dir, const std::string& name,
+                           const std::string& seconds) {
+  const std::string marks = dir / (name + ".marks");
+  dir.write(name + ".yaml", "version: 1\nname: " + name +
+                                "\nsteps:\n  - id: work\n    run: echo start >> " + marks +
+                                "; sleep " + seconds + "; echo end >> " + marks + "\n");
+}
+
+// Whether the marks are start, end, start, end … (the last end may be
+// missing: a run cancelled at shutdown), i.e. no two runs overlapped.
+bool one_at_a_time(const std::string& marks) {
+  std::istringstream in(marks);
+  std::string expected = "start";
+  for (std::string line; std::getline(in, line);) {
+    if (line != expected) return false;
+    expected = expected == "start" ? "end" : "start";
+  }
+  return true;
+}
+
+// A config with one schedule, shutdown_grace 1s.
+std::string one_schedule(const TempDir& dir, const std::string& name, const std::string& cron,
+                         const std::string& runbook, const std::string& more = "") {
+  return write_serve_config(dir, "shutdown_grace: 1s\nschedules:\n  - name: " + name +
+                                     "\n    cron: \"" + cron + "\"\n    runbook: " + runbook +
+                                     "\n" + more);
+}
+
+long long now_seconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+TEST_CASE("a schedule of runbook serve runs its runbook, recorded with trigger cron" *
+          doctest::timeout(120)) {
+  TempDir dir;
+  dir.write("tick.yaml", "version: 1\nname: tick\nsteps:\n  - id: a\n    run: echo tick\n");
+  ServeProcess server(dir, one_schedule(dir, "ticker", "*/2 * * * * *", "tick.yaml"));
+  INFO(server.log());
+  REQUIRE(server.listening());
+  std::string id;
+  CHECK(eventually(
+      [&] {
+        for (const std::string& run : server.runs("runbook=tick"))
+          if (json_string(run, "state") == "succeeded") id = json_string(run, "id");
+        return !id.empty();
+      },
+      40s));
+  REQUIRE_FALSE(id.empty());
+  server.signal(SIGTERM);
+  CHECK(server.wait(60s) == 0);
+
+  Finished show = run_cli(dir, {"show", id, "--output", "json"});
+  INFO(show.output);
+  CHECK(json_string(show.output, "trigger") == "cron");
+  CHECK(json_string(show.output, "state") == "succeeded");
+}
+
+TEST_CASE("with overlap: skip runbook serve records fires during a run as skipped runs" *
+          doctest::timeout(120)) {
+  TempDir dir;
+  write_marking_runbook(dir, "slow", "3");
+  ServeProcess server(dir, one_schedule(dir, "slow-every-second", "* * * * * *", "slow.yaml",
+                                        "    overlap: skip\n"));
+  INFO(server.log());
+  REQUIRE(server.listening());
+  CHECK(eventually(
+      [&] {
+        return count_runs(server.runs("runbook=slow"), {{"state", "skipped"}}) >= 2;
+      },
+      40s));
+  const std::map<std::string, std::string> skipped{{"schedule", "slow-every-second"},
+                                                   {"outcome", "skipped"}};
+  CHECK(server.metrics().value("runbook_schedule_fires_total", skipped).value_or(0) >= 2);
+  server.signal(SIGTERM);
+  CHECK(server.wait(60s) == 0);
+
+  std::vector<std::string> runs = history_runs(dir);
+  CHECK(count_runs(runs, {{"runbook", "slow"}, {"state", "skipped"}, {"trigger", "cron"}}) >= 2);
+  CHECK(count_runs(runs, {{"runbook", "slow"}, {"state", "succeeded"}}) >= 1);
+  INFO(read_file(dir / "slow.marks"));
+  CHECK(one_at_a_time(read_file(dir / "slow.marks")));
+
+  Finished audit = run_cli(dir, {"audit", "tail", "-n", "1000", "--output", "json"});
+  std::istringstream lines(audit.output);
+  int not_started = 0;
+  for (std::string line; std::getline(lines, line);) {
+    if (json_string(line, "event") != "run.not_started") continue;
+    CAPTURE(line);
+    CHECK(json_string(line, "state") == "skipped");
+    CHECK_FALSE(json_string(line, "reason").empty());
+    ++not_started;
+  }
+  CHECK(not_started >= 2);
+}
+
+TEST_CASE("with overlap: queue runbook serve keeps at most one run of a schedule waiting" *
+          doctest::timeout(120)) {
+  TempDir dir;
+  write_marking_runbook(dir, "slow", "3");
+  ServeProcess server(dir, one_schedule(dir, "slow-every-second", "* * * * * *", "slow.yaml",
+                                        "    overlap: queue\n"));
+  INFO(server.log());
+  REQUIRE(server.listening());
+  size_t most_waiting = 0;
+  CHECK(eventually(
+      [&] {
+        const size_t listed = server.runs("state=queued").size();
+        const size_t counted = size_t(std::atoi(
+            json_member(server.request("GET", "/healthz").body, "queued").value_or("0").c_str()));
+        CHECK(listed <= 1);
+        CHECK(counted <= 1);
+        most_waiting = std::max({most_waiting, listed, counted});
+        std::vector<std::string> runs = server.runs("runbook=slow");
+        return count_runs(runs, {{"state", "succeeded"}}) >= 2 &&
+               count_runs(runs, {{"state", "skipped"}}) >= 1;
+      },
+      60s));
+  CHECK(most_waiting == 1);
+  server.signal(SIGTERM);
+  CHECK(server.wait(60s) == 0);
+  INFO(read_file(dir / "slow.marks"));
+  CHECK(one_at_a_time(read_file(dir / "slow.marks")));
+  std::vector<std::string> runs = history_runs(dir);
+  CHECK(count_runs(runs, {{"runbook", "slow"}, {"state", "succeeded"}, {"trigger", "cron"}}) >= 2);
+}
+
+TEST_CASE("with overlap: replace runbook serve cancels the running run, which rolls back" *
+          doctest::timeout(120)) {
+  TempDir dir;
+  const std::string seconds = std::to_string(unique_token());
+  dir.write("long.yaml", "version: 1\nname: long\nsteps:\n  - id: work\n    run: touch " +
+                             (dir / "started-") + "$RUNBOOK_RUN_ID; sleep " + seconds +
+                             "\n    rollback: touch " + (dir / "rolled-back-") +
+                             "$RUNBOOK_RUN_ID\n");
+  ServeProcess server(dir, one_schedule(dir, "long-every-2s", "*/2 * * * * *", "long.yaml",
+                                        "    overlap: replace\n"));
+  INFO(server.log());
+  REQUIRE(server.listening());
+
+  // A run cancelled before its step started has nothing to roll back: wait
+  // for one whose step had started.
+  std::string replaced;
+  CHECK(eventually(
+      [&] {
+        for (const std::string& run : server.runs("runbook=long")) {
+          const std::string id = json_string(run, "id");
+          if (json_string(run, "state") == "cancelled" && file_exists(dir / ("started-" + id)))
+            replaced = id;
+        }
+        return !replaced.empty();
+      },
+      60s));
+  REQUIRE_FALSE(replaced.empty());
+  CHECK(wait_for_file(dir / ("rolled-back-" + replaced), 10s));
+  const std::map<std::string, std::string> fires{{"schedule", "long-every-2s"},
+                                                 {"outcome", "replaced"}};
+  CHECK(server.metrics().value("runbook_schedule_fires_total", fires).value_or(0) >= 1);
+
+  server.signal(SIGTERM);
+  CHECK(server.wait(60s) == 0);
+  CHECK(eventually([&] { return count_processes("sleep " + seconds) == 0; }, 5s));
+  kill_processes("sleep " + seconds);
+
+  // The replaced run rolled back, and the next one started after it ended.
+  Finished show = run_cli(dir, {"show", replaced, "--output", "json"});
+  INFO(show.output);
+  CHECK(json_string(show.output, "state") == "cancelled");
+  CHECK(json_string(show.output, "trigger") == "cron");
+  std::vector<std::string> steps = json_array(json_member(show.output, "steps").value_or("[]"));
+  REQUIRE(steps.size() == 1);
+  CHECK(json_string(json_member(steps[0], "rollback").value_or("{}"), "state") == "succeeded");
+  const std::string ended = json_string(show.output, "ended_at");
+  std::vector<std::string> runs = history_runs(dir);
+  bool followed = false;
+  for (const std::string& run : runs) {
+    const std::string started = json_string(run, "started_at");
+    if (json_string(run, "id") != replaced && started > json_string(show.output, "started_at")) {
+      CAPTURE(run);
+      CHECK(started >= ended);
+      followed = true;
+    }
+  }
+  CHECK(followed);
+}
+
+TEST_CASE("after downtime runbook serve runs a missed fire once with catch_up: latest, not none" *
+          doctest::timeout(180)) {
+  TempDir dir;
+  dir.write("late.yaml", "version: 1\nname: late\nsteps:\n  - id: a\n    run: echo late\n");
+  dir.write("never.yaml", "version: 1\nname: never\nsteps:\n  - id: a\n    run: echo never\n");
+  // Two fire times a minute, chosen now: A (in 6 s) while the server is up,
+  // B (20 s later) while it is down; after B the next is A again, a minute
+  // on, so that any run soon after the restart can only be a catch-up.
+  const long long start = now_seconds();
+  const long long fire_a = start + 6, fire_b = start + 26;
+  const std::string seconds = std::to_string(std::min(fire_a % 60, fire_b % 60)) + "," +
+                              std::to_string(std::max(fire_a % 60, fire_b % 60));
+  const std::string cron = seconds + " * * * * *";
+  const std::string config = write_serve_config(dir,
+                                                "shutdown_grace: 1s\nschedules:\n"
+                                                "  - name: late\n    cron: \"" +
+                                                    cron +
+                                                    "\"\n    runbook: late.yaml\n"
+                                                    "    catch_up: latest\n"
+                                                    "  - name: never\n    cron: \"" +
+                                                    cron +
+                                                    "\"\n    runbook: never.yaml\n"
+                                                    "    catch_up: none\n");
+  auto cron_runs = [&](const std::vector<std::string>& runs, const std::string& runbook) {
+    return count_runs(runs, {{"runbook", runbook}, {"trigger", "cron"}, {"state", "succeeded"}});
+  };
+
+  {
+    ServeProcess server(dir, config);
+    INFO(server.log());
+    REQUIRE(server.listening());
+    REQUIRE_MESSAGE(now_seconds() < fire_a, "the server took too long to start");
+    CHECK(eventually(
+        [&] {
+          std::vector<std::string> runs = server.runs();
+          return cron_runs(runs, "late") == 1 && cron_runs(runs, "never") == 1;
+        },
+        15s));
+    server.signal(SIGTERM);
+    CHECK(server.wait(60s) == 0);
+    REQUIRE_MESSAGE(now_seconds() < fire_b, "the first server ran past the second fire time");
+  }
+
+  while (now_seconds() <= fire_b) std::this_thread::sleep_for(100ms);
+  ServeProcess server(dir, config);
+  INFO(server.log());
+  REQUIRE(server.listening());
+  CHECK(eventually([&] { return cron_runs(server.runs(), "late") == 2; }, 20s));
+  // Both schedules were looked at together at start-up; give `never` time anyway.
+  std::this_thread::sleep_for(3s);
+  std::vector<std::string> runs = server.runs();
+  MetricsText metrics = server.metrics();
+  const bool before_next_fire = now_seconds() < fire_a + 60;
+  server.signal(SIGTERM);
+  CHECK(server.wait(60s) == 0);
+
+  REQUIRE_MESSAGE(before_next_fire, "the test ran into the next regular fire time");
+  CHECK(cron_runs(runs, "late") == 2);
+  CHECK(count_runs(runs, {{"runbook", "never"}}) == 1);
+  CHECK(
+      metrics.value("runbook_schedule_fires_total", {{"schedule", "late"}, {"outcome", "started"}})
+          .value_or(0) == 1);
+  CHECK_FALSE(
+      metrics.value("runbook_schedule_fires_total", {{"schedule", "never"}, {"outcome", "started"}})
+          .value_or(0) > 0);
+}
