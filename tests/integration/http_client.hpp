@@ -211,21 +211,39 @@ inline std::vector<std::string> json_array(std::string_view text) {
   return json_detail::items(text);
 }
 
-// The JSON text of member `name` of the object `text` (its own members only,
-// not those of nested objects), or nullopt.
-inline std::optional<std::string> json_member(std::string_view text, std::string_view name) {
-  const std::vector<std::string> kv = json_detail::items(text);
-  std::string key(1, '"');
-  key.append(name).push_back('"');
-  for (size_t i = 0; i + 1 < kv.size(); i += 2)
-    if (kv[i] == key) return kv[i + 1];
-  return std::nullopt;
+// The JSON text at `path` in `text`: member names of objects and indexes of
+// arrays, separated by dots ("steps.0.rollback"); each step looks at the
+// value's own members or elements only. nullopt when there is none.
+inline std::optional<std::string> json_member(std::string_view text, std::string_view path) {
+  std::string value(text);
+  while (!path.empty()) {
+    const size_t dot = path.find('.');
+    const std::string_view step = path.substr(0, dot);
+    path = dot == std::string_view::npos ? std::string_view() : path.substr(dot + 1);
+    const std::vector<std::string> items = json_detail::items(value);
+    const size_t first = value.find_first_not_of(" \t\r\n");
+    std::optional<std::string> found;
+    if (first != std::string::npos && value[first] == '[') {
+      const size_t index = std::strtoul(std::string(step).c_str(), nullptr, 10);
+      if (!step.empty() && std::isdigit(static_cast<unsigned char>(step[0])) &&
+          index < items.size())
+        found = items[index];
+    } else {
+      std::string key(1, '"');
+      key.append(step).push_back('"');
+      for (size_t i = 0; i + 1 < items.size() && !found; i += 2)
+        if (items[i] == key) found = items[i + 1];
+    }
+    if (!found) return std::nullopt;
+    value = std::move(*found);
+  }
+  return value;
 }
 
-// The string member `name` without its quotes (escapes kept as written), or
-// "" when there is none or it is not a string.
-inline std::string json_string(std::string_view text, std::string_view name) {
-  std::optional<std::string> v = json_member(text, name);
+// The string at `path` (as for json_member) without its quotes, escapes
+// kept as written; "" when there is none or it is not a string.
+inline std::string json_string(std::string_view text, std::string_view path) {
+  std::optional<std::string> v = json_member(text, path);
   if (!v || v->size() < 2 || v->front() != '"') return {};
   return v->substr(1, v->size() - 2);
 }
@@ -332,7 +350,8 @@ inline std::string write_serve_config(const TempDir& dir, const std::string& ext
 }
 
 // `runbook serve --config CONFIG`, stdout and stderr to DIR/serve-N.log,
-// started at construction; the port is read from its `listening on` line.
+// started at construction, which fails the test (REQUIRE) unless it prints
+// its `listening on` line, where the port is read from, within `start_limit`.
 // The destructor stops it (SIGTERM, then SIGKILL after `stop_limit`), so that
 // a failed test leaves no server behind.
 class ServeProcess {
@@ -348,13 +367,14 @@ class ServeProcess {
       if (size_t at = text.find(prefix);
           at != std::string::npos && text.find('\n', at) != text.npos) {
         port_ = std::atoi(text.c_str() + at + prefix.size());
-        return;
+        break;
       }
       if (int code = process_.wait(std::chrono::milliseconds(20)); code != -1) {
         exit_code_ = code;
-        return;
+        break;
       }
     }
+    REQUIRE_MESSAGE(port_ > 0, "runbook serve did not listen:\n" << log());
   }
   ~ServeProcess() {
     if (exit_code_ != -1) return;
@@ -364,7 +384,6 @@ class ServeProcess {
   ServeProcess(const ServeProcess&) = delete;
   ServeProcess& operator=(const ServeProcess&) = delete;
 
-  bool listening() const { return port_ > 0; }
   int port() const { return port_; }
   pid_t pid() const { return process_.pid(); }
   std::string log() const { return read_file(log_); }
@@ -388,13 +407,22 @@ class ServeProcess {
     return http_request(port_, method, target, body, headers);
   }
 
-  // POST /v1/runs for `runbook_json` (the body) and the run id it was given;
-  // "" (with the answer in the test's log) when not 202.
+  // POST /v1/runs with `body`; the run id it was given. Fails the test
+  // (REQUIRE) unless the answer is 202 with a run id.
   std::string start_run(const std::string& body) const {
     HttpAnswer a = request("POST", "/v1/runs", body);
     INFO("POST /v1/runs " << body << " -> " << a.status << " " << a.body);
-    CHECK(a.status == 202);
-    return a.status == 202 ? json_string(a.body, "run_id") : "";
+    REQUIRE(a.status == 202);
+    const std::string id = json_string(a.body, "run_id");
+    REQUIRE_FALSE(id.empty());
+    return id;
+  }
+
+  // start_run, then waits until the run is recorded as running.
+  std::string start_running(const std::string& body) const {
+    const std::string id = start_run(body);
+    REQUIRE(wait_for_state(id, {"running"}) == "running");
+    return id;
   }
 
   // GET /v1/runs/ID until its state is one of `states` (bounded by `limit`);
@@ -437,6 +465,41 @@ inline std::vector<std::string> history_runs(const TempDir& dir) {
   INFO(f.output);
   CHECK(f.exit_code == 0);
   return json_array(f.output);
+}
+
+// `runbook show ID --output json` on DIR/state.
+inline std::string shown_run(const TempDir& dir, const std::string& id) {
+  Finished f = run_cli(dir, {"show", id, "--output", "json"});
+  INFO(f.output);
+  CHECK(f.exit_code == 0);
+  return f.output;
+}
+
+// After a server stopped: whether no process with `needle` in its command
+// line is left, allowing them a moment to go; any left are killed.
+inline bool none_left(const std::string& needle) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (count_processes(needle) > 0 && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  if (count_processes(needle) == 0) return true;
+  kill_processes(needle);
+  return false;
+}
+
+// The records of `event` in DIR/state's audit log (of run `run_id` only when
+// given), each as its JSON line.
+inline std::vector<std::string> audit_records(const TempDir& dir, const std::string& event,
+                                              const std::string& run_id = "") {
+  std::vector<std::string> args{"audit", "tail", "-n", "100000", "--output", "json"};
+  if (!run_id.empty()) args.insert(args.end(), {"--run", run_id});
+  Finished f = run_cli(dir, args);
+  INFO(f.output);
+  CHECK(f.exit_code == 0);
+  std::vector<std::string> out;
+  std::istringstream lines(f.output);
+  for (std::string line; std::getline(lines, line);)
+    if (json_string(line, "event") == event) out.push_back(line);
+  return out;
 }
 
 // How many of `runs` (JSON objects) have every member of `want` as that string.

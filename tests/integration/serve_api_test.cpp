@@ -23,6 +23,12 @@ const char* const kHello =
     "steps:\n"
     "  - id: greet\n    run: echo \"hi ${{ params.name }}\"\n";
 
+// Writes kHello to DIR/hello.yaml and the server's config (with `extra`).
+std::string hello_config(const TempDir& dir, const std::string& extra = "") {
+  dir.write("hello.yaml", kHello);
+  return write_serve_config(dir, extra);
+}
+
 // A runbook whose step sleeps for `seconds` (a number unique to the test, so
 // that its processes can be found).
 std::string sleeper(const std::string& name, const std::string& seconds) {
@@ -47,7 +53,6 @@ TEST_CASE("runbook serve answers GET /healthz with status ok and its counts" *
   TempDir dir;
   ServeProcess server(dir, write_serve_config(dir));
   INFO(server.log());
-  REQUIRE(server.listening());
   HttpAnswer a = server.request("GET", "/healthz");
   CHECK(a.status == 200);
   CHECK(a.headers["content-type"].rfind("application/json", 0) == 0);
@@ -59,10 +64,8 @@ TEST_CASE("runbook serve answers GET /healthz with status ok and its counts" *
 TEST_CASE("runbook serve refuses POST /v1/runs without the bearer token (401)" *
           doctest::timeout(60)) {
   TempDir dir;
-  dir.write("hello.yaml", kHello);
-  ServeProcess server(dir, write_serve_config(dir));
+  ServeProcess server(dir, hello_config(dir));
   INFO(server.log());
-  REQUIRE(server.listening());
   const std::string body = R"({"runbook": "hello.yaml"})";
   for (const std::string& token : {std::string(""), std::string("wrong-token-1234"),
                                    kServeToken + "x", kServeToken.substr(1)}) {
@@ -86,7 +89,6 @@ TEST_CASE("a server without a tokens file refuses every POST with 401" * doctest
       "bare.yaml", "listen: 127.0.0.1:0\nstate_dir: " + (dir / "state") + "\nshutdown_grace: 2s\n");
   ServeProcess server(dir, config);
   INFO(server.log());
-  REQUIRE(server.listening());
   HttpAnswer a = server.request("POST", "/v1/runs", R"({"runbook": "hello.yaml"})");
   CHECK(a.status == 401);
   CHECK(server.request("GET", "/healthz").status == 200);
@@ -95,14 +97,11 @@ TEST_CASE("a server without a tokens file refuses every POST with 401" * doctest
 TEST_CASE("runbook serve answers 400 with the reason to a POST /v1/runs it cannot run" *
           doctest::timeout(60)) {
   TempDir dir;
-  dir.write("hello.yaml", kHello);
-  dir.write("broken.yaml", "version: 1\nname: broken\nsteps:\n  - id: a\n    rnu: echo\n");
   std::filesystem::create_directories(dir / "sub");
   dir.write("sub/inner.yaml", kHello);
   std::string outside = dir.write("outside.yaml", kHello);
   ServeProcess server(dir, write_serve_config(dir, "runbooks_dir: " + (dir / "sub") + "\n"));
   INFO(server.log());
-  REQUIRE(server.listening());
 
   for (const std::string& body :
        {std::string("{\"runbook\": \"inner.yaml\""), std::string("not json at all"),
@@ -126,7 +125,6 @@ TEST_CASE("runbook serve answers 400 with FILE:LINE:COL diagnostics for a runboo
   dir.write("broken.yaml", "version: 1\nname: broken\nsteps:\n  - id: a\n    rnu: echo\n");
   ServeProcess server(dir, write_serve_config(dir));
   INFO(server.log());
-  REQUIRE(server.listening());
   HttpAnswer a = server.request("POST", "/v1/runs", R"({"runbook": "broken.yaml"})");
   INFO(a.body);
   CHECK(a.status == 400);
@@ -144,7 +142,6 @@ TEST_CASE("runbook serve answers 400 with diagnostics for bad params" * doctest:
             "steps:\n  - id: a\n    run: echo \"${{ params.host }}\"\n");
   ServeProcess server(dir, write_serve_config(dir));
   INFO(server.log());
-  REQUIRE(server.listening());
   struct Case {
     std::string body;
     std::string named;  // the param the diagnostics must name
@@ -176,7 +173,6 @@ TEST_CASE("runbook serve refuses a runbook with confirm: steps unless auto_appro
             "  - id: risky\n    confirm: \"really restart?\"\n    run: echo approved\n");
   ServeProcess server(dir, write_serve_config(dir));
   INFO(server.log());
-  REQUIRE(server.listening());
   for (const std::string& body :
        {std::string(R"({"runbook": "asks.yaml"})"),
         std::string(R"({"runbook": "asks.yaml", "auto_approve": false})")}) {
@@ -188,16 +184,13 @@ TEST_CASE("runbook serve refuses a runbook with confirm: steps unless auto_appro
   CHECK(history_runs(dir).empty());
 
   std::string id = server.start_run(R"({"runbook": "asks.yaml", "auto_approve": true})");
-  REQUIRE_FALSE(id.empty());
   CHECK(server.wait_for_state(id, {"succeeded", "failed", "cancelled"}) == "succeeded");
 }
 
 TEST_CASE("runbook serve answers 413 to a body over 1 MiB" * doctest::timeout(60)) {
   TempDir dir;
-  dir.write("hello.yaml", kHello);
-  ServeProcess server(dir, write_serve_config(dir));
+  ServeProcess server(dir, hello_config(dir));
   INFO(server.log());
-  REQUIRE(server.listening());
   std::string body = R"({"runbook": "hello.yaml", "params": {"name": ")" +
                      std::string((1 << 20) + 16, 'a') + "\"}}";
   HttpAnswer a = server.request("POST", "/v1/runs", body);
@@ -210,10 +203,8 @@ TEST_CASE("runbook serve answers 413 to a body over 1 MiB" * doctest::timeout(60
 TEST_CASE("a run posted to runbook serve is queued, then succeeds, recorded with trigger api" *
           doctest::timeout(90)) {
   TempDir dir;
-  dir.write("hello.yaml", kHello);
-  ServeProcess server(dir, write_serve_config(dir));
+  ServeProcess server(dir, hello_config(dir));
   INFO(server.log());
-  REQUIRE(server.listening());
 
   HttpAnswer posted =
       server.request("POST", "/v1/runs", R"({"runbook": "hello.yaml", "params": {"name": "ops"}})");
@@ -232,12 +223,11 @@ TEST_CASE("a run posted to runbook serve is queued, then succeeds, recorded with
   CHECK(json_string(got.body, "runbook") == "hello");
   CHECK(json_string(got.body, "trigger") == "api");
 
-  Finished show = run_cli(dir, {"show", id, "--output", "json"});
-  INFO(show.output);
-  CHECK(show.exit_code == 0);
-  CHECK(json_string(show.output, "state") == "succeeded");
-  CHECK(json_string(show.output, "trigger") == "api");
-  CHECK(json_string(json_member(show.output, "params").value_or("{}"), "name") == "ops");
+  const std::string show = shown_run(dir, id);
+  INFO(show);
+  CHECK(json_string(show, "state") == "succeeded");
+  CHECK(json_string(show, "trigger") == "api");
+  CHECK(json_string(show, "params.name") == "ops");
   Finished logs = run_cli(dir, {"logs", id, "greet"});
   CHECK(logs.output.find("hi ops") != std::string::npos);
 }
@@ -249,9 +239,7 @@ TEST_CASE("a failing run posted to runbook serve ends failed" * doctest::timeout
             "  - id: broken\n    run: echo going down; exit 3\n");
   ServeProcess server(dir, write_serve_config(dir));
   INFO(server.log());
-  REQUIRE(server.listening());
   const std::string id = server.start_run(R"({"runbook": "fails"})");
-  REQUIRE_FALSE(id.empty());
   CHECK(server.wait_for_state(id, {"succeeded", "failed", "rollback_failed", "cancelled"}) ==
         "failed");
   std::vector<std::string> runs = history_runs(dir);
@@ -267,13 +255,9 @@ TEST_CASE("runbook serve answers 503 when its queue is full and lists running an
                                               "max_concurrent_runs: 1\nqueue_limit: 1\n"
                                               "shutdown_grace: 1s\n"));
   INFO(server.log());
-  REQUIRE(server.listening());
 
-  const std::string first = server.start_run(R"({"runbook": "nap.yaml"})");
-  REQUIRE_FALSE(first.empty());
-  REQUIRE(server.wait_for_state(first, {"running"}) == "running");
+  const std::string first = server.start_running(R"({"runbook": "nap.yaml"})");
   const std::string second = server.start_run(R"({"runbook": "nap.yaml"})");
-  REQUIRE_FALSE(second.empty());
   HttpAnswer full = server.request("POST", "/v1/runs", R"({"runbook": "nap.yaml"})");
   INFO(full.body);
   CHECK(full.status == 503);
@@ -311,19 +295,15 @@ TEST_CASE("runbook serve answers 503 when its queue is full and lists running an
 
   server.signal(SIGTERM);
   CHECK(server.wait(60s) == 0);
-  CHECK(count_processes("sleep " + seconds) == 0);
-  kill_processes("sleep " + seconds);
+  CHECK(none_left("sleep " + seconds));
 }
 
 TEST_CASE("runbook serve's /metrics has HELP and TYPE for every family and counts a run" *
           doctest::timeout(90)) {
   TempDir dir;
-  dir.write("hello.yaml", kHello);
-  ServeProcess server(dir, write_serve_config(dir));
+  ServeProcess server(dir, hello_config(dir));
   INFO(server.log());
-  REQUIRE(server.listening());
   const std::string id = server.start_run(R"({"runbook": "hello.yaml"})");
-  REQUIRE_FALSE(id.empty());
   REQUIRE(server.wait_for_state(id, {"succeeded", "failed"}) == "succeeded");
 
   const std::map<std::string, std::string> succeeded{{"runbook", "hello"}, {"state", "succeeded"}};
@@ -365,7 +345,6 @@ TEST_CASE("runbook serve answers 404 to unknown paths and runs and 405 to wrong 
   TempDir dir;
   ServeProcess server(dir, write_serve_config(dir));
   INFO(server.log());
-  REQUIRE(server.listening());
   for (const char* target : {"/", "/nope", "/v1", "/v1/runsx", "/v1/runs/a/b"}) {
     CAPTURE(target);
     CHECK(server.request("GET", target).status == 404);

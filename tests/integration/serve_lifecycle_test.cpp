@@ -181,6 +181,21 @@ TEST_CASE("runbook serve --next prints the next 5 fire times in RFC 3339, increa
   }
 }
 
+TEST_CASE("the example server config of the README is valid and lists its schedule's fires" *
+          doctest::timeout(60)) {
+  const std::string example = std::string(RUNBOOK_SOURCE_DIR) + "/examples/server/server.yaml";
+  RunResult r = serve_cli({"--config", example, "--next", "hello-every-minute"});
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  std::vector<std::string> lines = lines_of(r.out);
+  CHECK(lines.size() == 5);
+  for (const std::string& line : lines) {
+    CAPTURE(line);
+    CHECK(rfc3339_seconds(line));
+    CHECK(line.substr(16, 3) == ":00");  // every minute, on the minute
+  }
+}
+
 TEST_CASE("on SIGHUP runbook serve refuses a bad config, keeps serving and counts the error" *
           doctest::timeout(90)) {
   TempDir dir;
@@ -188,7 +203,6 @@ TEST_CASE("on SIGHUP runbook serve refuses a bad config, keeps serving and count
   std::string config = write_serve_config(dir, "shutdown_grace: 2s\n");
   ServeProcess server(dir, config);
   INFO(server.log());
-  REQUIRE(server.listening());
 
   // Line 6 of the new file is wrong.
   write_serve_config(dir, "shutdown_grace: 2s\nmax_concurrent_runs: lots\n");
@@ -202,7 +216,6 @@ TEST_CASE("on SIGHUP runbook serve refuses a bad config, keeps serving and count
   // Still serving, with the old config.
   CHECK(server.request("GET", "/healthz").status == 200);
   const std::string id = server.start_run(R"({"runbook": "hello.yaml"})");
-  REQUIRE_FALSE(id.empty());
   CHECK(server.wait_for_state(id, {"succeeded", "failed"}) == "succeeded");
   server.signal(SIGTERM);
   CHECK(server.wait(60s) == 0);
@@ -215,7 +228,6 @@ TEST_CASE("on SIGHUP runbook serve takes a good new config and runs its new sche
   std::string config = write_serve_config(dir, "shutdown_grace: 2s\n");
   ServeProcess server(dir, config);
   INFO(server.log());
-  REQUIRE(server.listening());
   const std::map<std::string, std::string> started{{"schedule", "tick"}, {"outcome", "started"}};
   CHECK_FALSE(server.metrics().value("runbook_schedule_fires_total", started));
 
@@ -249,9 +261,7 @@ TEST_CASE("on SIGTERM runbook serve lets a running run finish within shutdown_gr
   marking_runbook(dir, "short", "2");
   ServeProcess server(dir, write_serve_config(dir, "shutdown_grace: 30s\n"));
   INFO(server.log());
-  REQUIRE(server.listening());
   const std::string id = server.start_run(R"({"runbook": "short.yaml"})");
-  REQUIRE_FALSE(id.empty());
   REQUIRE(wait_for_file(dir / "started", 30s));
 
   server.signal(SIGTERM);
@@ -264,18 +274,16 @@ TEST_CASE("on SIGTERM runbook serve lets a running run finish within shutdown_gr
   CHECK_FALSE(file_exists(dir / "rolled-back"));
 }
 
-TEST_CASE("on SIGTERM runbook serve cancels a run still going after shutdown_grace; it rolls back" *
-          doctest::timeout(120)) {
+TEST_CASE(
+    "on SIGTERM runbook serve cancels a run still going after shutdown_grace, which rolls back" *
+    doctest::timeout(120)) {
   TempDir dir;
   const std::string seconds = std::to_string(unique_token());
   marking_runbook(dir, "long", seconds);
   ServeProcess server(dir, write_serve_config(dir, "shutdown_grace: 1s\n"));
   INFO(server.log());
-  REQUIRE(server.listening());
-  const std::string id = server.start_run(R"({"runbook": "long.yaml"})");
-  REQUIRE_FALSE(id.empty());
+  const std::string id = server.start_running(R"({"runbook": "long.yaml"})");
   REQUIRE(wait_for_file(dir / "started", 30s));
-  REQUIRE(server.wait_for_state(id, {"running"}) == "running");
 
   const auto stop = std::chrono::steady_clock::now();
   server.signal(SIGTERM);
@@ -283,15 +291,13 @@ TEST_CASE("on SIGTERM runbook serve cancels a run still going after shutdown_gra
   // Well before a 30 s step could have ended by itself.
   CHECK(seconds_since(stop) < 25);
   CHECK(file_exists(dir / "rolled-back"));
-  CHECK(eventually([&] { return count_processes("sleep " + seconds) == 0; }, 5s));
-  kill_processes("sleep " + seconds);
+  CHECK(none_left("sleep " + seconds));
 
-  Finished show = run_cli(dir, {"show", id, "--output", "json"});
-  INFO(show.output);
-  CHECK(json_string(show.output, "state") == "cancelled");
-  std::vector<std::string> steps = json_array(json_member(show.output, "steps").value_or("[]"));
-  REQUIRE(steps.size() == 1);
-  CHECK(json_string(json_member(steps[0], "rollback").value_or("{}"), "state") == "succeeded");
+  const std::string show = shown_run(dir, id);
+  INFO(show);
+  CHECK(json_string(show, "state") == "cancelled");
+  CHECK(json_array(json_member(show, "steps").value_or("[]")).size() == 1);
+  CHECK(json_string(show, "steps.0.rollback.state") == "succeeded");
 }
 
 TEST_CASE("on SIGTERM runbook serve records a queued run that never started as cancelled" *
@@ -301,31 +307,20 @@ TEST_CASE("on SIGTERM runbook serve records a queued run that never started as c
   marking_runbook(dir, "long", seconds);
   ServeProcess server(dir, write_serve_config(dir, "shutdown_grace: 1s\nmax_concurrent_runs: 1\n"));
   INFO(server.log());
-  REQUIRE(server.listening());
-  const std::string running = server.start_run(R"({"runbook": "long.yaml"})");
-  REQUIRE_FALSE(running.empty());
-  REQUIRE(server.wait_for_state(running, {"running"}) == "running");
+  const std::string running = server.start_running(R"({"runbook": "long.yaml"})");
   const std::string queued = server.start_run(R"({"runbook": "long.yaml"})");
-  REQUIRE_FALSE(queued.empty());
   CHECK(json_string(server.request("GET", "/v1/runs/" + queued).body, "state") == "queued");
 
   server.signal(SIGTERM);
   CHECK(server.wait(60s) == 0);
-  CHECK(eventually([&] { return count_processes("sleep " + seconds) == 0; }, 5s));
-  kill_processes("sleep " + seconds);
+  CHECK(none_left("sleep " + seconds));
 
   std::vector<std::string> runs = history_runs(dir);
   CHECK(count_runs(runs, {{"id", queued}, {"state", "cancelled"}, {"trigger", "api"}}) == 1);
   CHECK(count_runs(runs, {{"id", running}, {"state", "cancelled"}}) == 1);
 
-  Finished audit = run_cli(dir, {"audit", "tail", "--run", queued, "--output", "json"});
-  INFO(audit.output);
-  bool recorded = false;
-  for (const std::string& line : lines_of(audit.output)) {
-    if (json_string(line, "event") != "run.not_started") continue;
-    recorded = true;
-    CHECK(json_string(line, "state") == "cancelled");
-    CHECK_FALSE(json_string(line, "reason").empty());
-  }
-  CHECK(recorded);
+  std::vector<std::string> records = audit_records(dir, "run.not_started", queued);
+  REQUIRE(records.size() == 1);
+  CHECK(json_string(records[0], "state") == "cancelled");
+  CHECK_FALSE(json_string(records[0], "reason").empty());
 }
