@@ -11,6 +11,7 @@
 #include "runbook/executor.hpp"
 #include "runbook/params.hpp"
 #include "serve/auth_files.hpp"
+#include "store/history_db.hpp"
 #include "util/files.hpp"
 
 namespace runbook::serve {
@@ -104,6 +105,14 @@ int Server::run(std::ostream& err) {
   std::string error;
   if (!make_directories(state_dir_, &error, 0700)) {
     err << "runbook: cannot use the state directory: " << error << "\n";
+    return 1;
+  }
+  // The history exists before the first run starts, so that runs starting
+  // together never race to create it.
+  try {
+    store::open_history_for_writing(state_dir_);
+  } catch (const std::exception& e) {
+    err << "runbook: cannot open the history in " << state_dir_ << ": " << e.what() << "\n";
     return 1;
   }
   if (std::string problem = http_->listen(config().listen); !problem.empty()) {

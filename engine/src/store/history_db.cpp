@@ -1,11 +1,14 @@
 #include "store/history_db.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <climits>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -113,6 +116,20 @@ void add_missing_columns(Database& db) {
 std::unique_ptr<Database> open_history_for_writing(const std::string& state_dir) {
   std::string error;
   if (!make_directories(state_dir, &error, 0700)) throw SqliteError(error);
+  // Creating the file, switching it to WAL and creating the schema are
+  // serialised across processes: two runs starting at once on a new state
+  // directory could otherwise get SQLITE_BUSY from the journal-mode switch,
+  // which SQLite reports without waiting, and lose a run's history.
+  const std::string lock_path = history_db_path(state_dir) + ".lock";
+  int lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock_fd < 0) throw SqliteError("cannot open " + lock_path + ": " + std::strerror(errno));
+  struct Unlock {
+    int fd;
+    ~Unlock() { ::close(fd); }  // closing releases the flock
+  } unlock{lock_fd};
+  while (::flock(lock_fd, LOCK_EX) != 0) {
+    if (errno != EINTR) throw SqliteError("cannot lock " + lock_path + ": " + std::strerror(errno));
+  }
   auto db =
       std::make_unique<Database>(history_db_path(state_dir), Database::Mode::read_write_create);
   db->exec("PRAGMA journal_mode = WAL");
