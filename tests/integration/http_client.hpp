@@ -6,9 +6,10 @@
 // 127.0.0.1 from a config in a TempDir. POSIX only; every wait is bounded.
 //
 //   TempDir dir;
+//   dir.write("a.yaml", "version: 1\nname: a\nsteps: …");
 //   ServeProcess server(dir, write_serve_config(dir, "max_concurrent_runs: 1\n"));
-//   REQUIRE(server.listening());
 //   HttpAnswer a = server.request("POST", "/v1/runs", R"({"runbook": "a.yaml"})");
+//   std::string id = json_string(a.body, "run_id");
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -19,6 +20,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <chrono>
