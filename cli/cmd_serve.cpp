@@ -34,11 +34,8 @@ int serve_command(const ServeFlags& flags) {
   options.global_args = plugin_dir_args();
   options.plugin_problems = [](const Runbook& runbook) {
     PluginRegistry registry;
-    PluginProblems problems = check_plugins(runbook, registry);
     std::ostringstream out;
-    for (const std::string& error : problems.load_errors) out << "error: " << error << "\n";
-    problems.diagnostics.sort();
-    out << problems.diagnostics.format();
+    prepare_plugins(runbook, registry, out);
     return out.str();
   };
   options.on_listening = [](const std::string& url) {

@@ -66,6 +66,9 @@ class AuditRecord {
   AuditRecord& add(std::string_view name, long long value);
   // `json` must already be one valid JSON value (params, a label map).
   AuditRecord& add_json(std::string_view name, std::string_view json);
+  // A JSON object as it is (params); anything else as a string, so that the
+  // line stays valid JSON.
+  AuditRecord& add_object(std::string_view name, std::string_view json);
   // The actor's trigger (cli, cron, alert, api); empty leaves it out.
   AuditRecord& trigger(std::string_view trigger);
 

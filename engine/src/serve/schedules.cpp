@@ -94,6 +94,7 @@ void Server::arm_schedule_timer() {
 void Server::on_schedule_timer() {
   if (draining_) return;
   const auto now = std::chrono::system_clock::now();
+  bool fired = false;
   for (const ScheduleConfig& s : config().schedules) {
     ScheduleState& state = schedules_[s.name];
     if (state.next.time_since_epoch().count() == 0 || state.next > now) continue;
@@ -101,12 +102,13 @@ void Server::on_schedule_timer() {
     const sys_seconds at = state.next;
     if (auto next = next_fire(s.cron, s.zone, now)) state.next = *next;
     fire(s, at, false);
+    fired = true;
   }
-  save_last_fires();
+  if (fired) save_last_fires();
   arm_schedule_timer();
 }
 
-std::optional<RunRequest> Server::schedule_request(const ScheduleConfig& s, std::string* error) {
+RunRequest Server::schedule_request(const ScheduleConfig& s, std::string* error) {
   RunRequest r;
   r.run_id = make_run_id();
   r.runbook_name = s.runbook->name;
@@ -130,12 +132,12 @@ void Server::fire(const ScheduleConfig& s, sys_seconds at, bool catch_up) {
   ScheduleState& state = schedules_[s.name];
   last_fires_[s.name] = at;
   std::string error;
-  std::optional<RunRequest> request = schedule_request(s, &error);
+  RunRequest request = schedule_request(s, &error);
   auto not_started = [&](RunState st, const std::string& reason, const char* outcome) {
     spdlog::info("schedule {}: {}", s.name, reason);
-    record_not_started(state_dir_, *request, st, reason);
+    record_not_started(state_dir_, request, st, reason);
     metrics_.schedule_fired(s.name, outcome);
-    metrics_.run_ended(request->runbook_name, st);
+    metrics_.run_ended(request.runbook_name, st);
   };
   if (!error.empty()) return not_started(RunState::failed, error, "failed");
   const std::string when = s.zone.format(at) + (catch_up ? " (catch-up)" : "");
@@ -151,22 +153,22 @@ void Server::fire(const ScheduleConfig& s, sys_seconds at, bool catch_up) {
                          "skipped");
     if (s.overlap == Overlap::replace) {
       spdlog::info("schedule {}: fire at {} replaces run {}", s.name, when, state.active);
-      queue_->cancel(state.active, "replaced by run " + request->run_id + " of schedule " + s.name);
+      queue_->cancel(state.active, "replaced by run " + request.run_id + " of schedule " + s.name);
       metrics_.schedule_fired(s.name, "replaced");
     } else {
       spdlog::info("schedule {}: fire at {} waits for run {}", s.name, when, state.active);
       metrics_.schedule_fired(s.name, "queued");
     }
-    state.pending = std::move(*request);
+    state.pending = std::move(request);
     return;
   }
   if (queue_->full())
     return not_started(RunState::skipped, "fire at " + when + " skipped: the run queue is full",
                        "skipped");
-  spdlog::info("schedule {}: fire at {}: run {}", s.name, when, request->run_id);
-  state.active = request->run_id;
+  spdlog::info("schedule {}: fire at {}: run {}", s.name, when, request.run_id);
+  state.active = request.run_id;
   metrics_.schedule_fired(s.name, "started");
-  submit(std::move(*request));
+  submit(std::move(request));
 }
 
 void Server::schedule_run_ended(const RunRequest& request) {

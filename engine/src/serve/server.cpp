@@ -219,9 +219,8 @@ bool Server::submit(RunRequest request) {
   return queue_->submit(std::move(request));
 }
 
-void Server::run_ended(const RunRequest& request, const RunEnd& end) {
+void Server::run_ended(const RunRequest& request, const RunEnd&) {
   if (request.trigger == "cron") schedule_run_ended(request);
-  (void)end;
   // Called from inside the queue: let it finish its bookkeeping first.
   boost::asio::post(io_, [this] { finish_if_idle(); });
 }

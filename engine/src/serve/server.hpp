@@ -75,7 +75,7 @@ class Server {
   void schedule_run_ended(const RunRequest& request);
   void drop_pending(const std::string& reason);
   void save_last_fires();
-  std::optional<RunRequest> schedule_request(const ScheduleConfig& schedule, std::string* error);
+  RunRequest schedule_request(const ScheduleConfig& schedule, std::string* error);
 
   // api.cpp
   void handle(const HttpRequest& request, Responder respond);

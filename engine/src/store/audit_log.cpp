@@ -16,6 +16,7 @@
 
 #include "runbook/store.hpp"
 #include "store/audit_format.hpp"
+#include "store/json_fields.hpp"
 #include "util/files.hpp"
 #include "util/json_text.hpp"
 #include "util/time_format.hpp"
@@ -160,6 +161,10 @@ AuditRecord& AuditRecord::add_json(std::string_view name, std::string_view json)
   members_ += "\":";
   members_ += json;
   return *this;
+}
+
+AuditRecord& AuditRecord::add_object(std::string_view name, std::string_view json) {
+  return store::parse_json_object(json) ? add_json(name, json) : add(name, json);
 }
 
 AuditRecord& AuditRecord::trigger(std::string_view trigger) {

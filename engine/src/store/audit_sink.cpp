@@ -5,7 +5,6 @@
 #include <string>
 
 #include "runbook/store.hpp"
-#include "store/json_fields.hpp"
 
 namespace runbook {
 namespace {
@@ -55,12 +54,7 @@ class AuditSink : public EventSink {
       r.add("runbook", e.runbook_name);
       r.add("path", e.runbook_path);
       r.add("sha256", sha256_);
-      // Params come masked from the caller; anything but an object is kept
-      // as text so that the line stays valid JSON.
-      if (store::parse_json_object(e.params_json))
-        r.add_json("params", e.params_json);
-      else
-        r.add("params", e.params_json);
+      r.add_object("params", e.params_json);  // masked by the caller
       r.add("steps", e.total_steps);
       if (e.resumed) r.add_json("resumed", "true");
       if (e.rollback_only) r.add_json("rollback_only", "true");

@@ -9,7 +9,6 @@
 
 #include "runbook/store.hpp"
 #include "store/history_db.hpp"
-#include "store/json_fields.hpp"
 #include "util/time_format.hpp"
 
 namespace runbook {
@@ -25,10 +24,7 @@ std::string record_unstarted_run(const std::string& state_dir, const UnstartedRu
     r.add("path", run.runbook_path);
     if (!run.runbook_sha256.empty()) r.add("sha256", run.runbook_sha256);
     if (!run.schedule.empty()) r.add("schedule", run.schedule);
-    if (store::parse_json_object(run.params_json))
-      r.add_json("params", run.params_json);
-    else
-      r.add("params", run.params_json);
+    r.add_object("params", run.params_json);
     r.add("state", to_string(run.state));
     r.add("reason", run.reason);
     log.append(std::move(r));
