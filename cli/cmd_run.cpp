@@ -29,6 +29,7 @@ struct RunFlags {
   std::string lock_wait;
   std::string run_id;
   std::string trigger = "cli";
+  std::string alert_file;
   ParamsFlags params;
 };
 
@@ -56,6 +57,12 @@ int run_command(const RunFlags& flags) {
   options.params_json = params_json_masked(runbook, options.params);
   options.assume_yes = flags.yes;
   options.trigger = flags.trigger;
+  if (!flags.alert_file.empty()) {
+    if (std::string error = read_alert_file(flags.alert_file, options); !error.empty()) {
+      std::cerr << "runbook: --alert-file " << flags.alert_file << ": " << error << "\n";
+      return 2;
+    }
+  }
   if (flags.max_parallel > 0) options.max_parallel = flags.max_parallel;
   PluginRegistry plugins;
   if (!prepare_plugins(runbook, plugins, std::cerr)) return 2;
@@ -102,6 +109,8 @@ int run_command(const RunFlags& flags) {
       ctx.params = &options.params;
       ctx.run_id = options.run_id;
       ctx.run_trigger = options.trigger;
+      ctx.alert_labels = &options.alert_labels;
+      ctx.alert_annotations = &options.alert_annotations;
       Expected<std::string> text = render_text(tpl.value(), ctx);
       if (!text) {
         std::cerr << flags.file << ": error: cannot render 'lock': " << text.error().format()
@@ -172,6 +181,8 @@ void add_run_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--run-id", flags->run_id, "Use this run id instead of a new one")->group("");
   cmd->add_option("--trigger", flags->trigger, "What started the run: cli, cron, api or alert")
       ->check(CLI::IsMember({"cli", "cron", "api", "alert"}))
+      ->group("");
+  cmd->add_option("--alert-file", flags->alert_file, "The alert that started the run (JSON)")
       ->group("");
   cmd->footer(
       "Exit codes: 0 succeeded; 1 failed (rolled back cleanly, or on_failure: stop); 2 bad\n"

@@ -22,5 +22,7 @@ void add_show_command(CLI::App& app, int& exit_code);
 void add_logs_command(CLI::App& app, int& exit_code);
 void add_plugins_command(CLI::App& app, int& exit_code);
 void add_serve_command(CLI::App& app, int& exit_code);
+void add_alerts_command(CLI::App& app, int& exit_code);
+void add_pause_commands(CLI::App& app, int& exit_code);
 
 }  // namespace runbook::cli

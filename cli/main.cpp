@@ -52,6 +52,8 @@ int main(int argc, char** argv) {
   runbook::cli::add_audit_command(app, exit_code);
   runbook::cli::add_plugins_command(app, exit_code);
   runbook::cli::add_serve_command(app, exit_code);
+  runbook::cli::add_alerts_command(app, exit_code);
+  runbook::cli::add_pause_commands(app, exit_code);
   runbook::cli::add_plugin_dir_flag(app);
 
   // Every way out: while a plugin that ignored its cancel flag still runs,

@@ -79,6 +79,7 @@ struct Event {
   bool rollback_only = false;  // run_started: `runbook rollback RUN_ID`
   std::string trigger;         // run_started: cli, cron, alert, api
   std::string params_json;     // run_started: params, secrets masked
+  std::string alert_json;      // run_started by an alert: {"rule": …, "fingerprint": …}
   std::string log_path;        // step_started: where its output goes
   // step_ended: the step's outputs as a JSON object of strings, secrets
   // masked; empty when it has none (items and for_each steps have none).

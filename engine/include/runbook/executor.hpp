@@ -37,6 +37,8 @@ struct RunOptions {
   std::vector<std::string> secrets;
   // For runs started by an alert: `alert.labels.X`, `alert.annotations.X`.
   std::map<std::string, std::string> alert_labels, alert_annotations;
+  // And the rule and fingerprint, for run.started: {"rule": …, "fingerprint": …}.
+  std::string alert_json;
   // The step kinds `uses:` may name (runbook/plugins.hpp); checked by the
   // caller (check_plugin_steps). Null: no plugins.
   const PluginRegistry* plugins = nullptr;
@@ -63,6 +65,11 @@ std::vector<std::string> steps_that_confirm(const Runbook& runbook);
 // succeeded (the run it undoes had failed), `rollback_failed` otherwise.
 RunOutcome execute_rollback(const Runbook& runbook, const std::vector<std::string>& started_steps,
                             const RunOptions& options, EventSink& sink);
+
+// Reads the alert a run of `runbook serve` is for (`run --alert-file`), a
+// JSON object {rule, fingerprint, status, labels, annotations}, into
+// `options` (alert_labels, alert_annotations, alert_json). "" or the problem.
+std::string read_alert_file(const std::string& path, RunOptions& options);
 
 // Processes still running that a run's steps started (found by the tag every
 // step process carries), e.g. left behind when its engine was killed.

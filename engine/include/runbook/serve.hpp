@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <iosfwd>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,5 +39,35 @@ int run_server(const ServeOptions& options, std::ostream& err);
 // when the config is bad or has no such schedule.
 int print_next_fires(const std::string& config_path, const std::string& schedule, size_t count,
                      std::ostream& out, std::ostream& err);
+
+// ---- the kill switch of automatic remediation ----
+//
+// While STATE/paused exists, a server using STATE starts nothing on its own:
+// alerts answer `paused` and schedules' fires are recorded as skipped runs.
+// Runs asked for with POST /v1/runs still start (a person asked).
+
+std::string paused_file(const std::string& state_dir);
+
+// What STATE/paused says (who paused, when, why), or nullopt when
+// remediation is not paused.
+std::optional<std::string> remediation_paused(const std::string& state_dir);
+
+// Creates STATE/paused (pause) or removes it, and records it in the audit
+// log (remediation.paused / remediation.resumed) with `via` (cli, api) and
+// `reason`. "" or what went wrong. Pausing twice keeps the first reason.
+std::string set_remediation_paused(const std::string& state_dir, bool paused,
+                                   const std::string& reason, const std::string& via);
+
+// `runbook alerts test`: what each alert of the payload in `payload_path`
+// would do under the config's rules and the server's current state, without
+// running anything. `receiver` is alertmanager, grafana or hook/NAME; output
+// text or json. 0, or 2 with the problem on `err`.
+struct AlertTestOptions {
+  std::string config_path;
+  std::string payload_path;
+  std::string receiver = "alertmanager";
+  std::string output = "text";
+};
+int test_alerts(const AlertTestOptions& options, std::ostream& out, std::ostream& err);
 
 }  // namespace runbook

@@ -151,6 +151,7 @@ RunOutcome Executor::run() {
   started.resumed = options_.resumed;
   started.trigger = options_.trigger;
   started.params_json = options_.params_json;
+  started.alert_json = options_.alert_json;
   started.rollback_only = rollback_only_;
   emit(started);
 

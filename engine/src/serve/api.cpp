@@ -20,39 +20,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr int kRetryAfterSeconds = 10;
-
-HttpResponse json_answer(int status, std::string body) {
-  HttpResponse r;
-  r.status = status;
-  r.body = std::move(body);
-  r.body += '\n';
-  return r;
-}
-
-// {"error": message, "diagnostics": [each line of `diagnostics`]}
-HttpResponse error_answer(int status, const std::string& message,
-                          const std::string& diagnostics = {}) {
-  std::string body = "{\"error\":";
-  append_json_string(body, message);
-  if (!diagnostics.empty()) {
-    body += ",\"diagnostics\":[";
-    size_t start = 0, count = 0;
-    while (start < diagnostics.size()) {
-      size_t nl = diagnostics.find('\n', start);
-      if (nl == std::string::npos) nl = diagnostics.size();
-      if (nl > start) {
-        if (count++) body += ',';
-        append_json_string(body, diagnostics.substr(start, nl - start));
-      }
-      start = nl + 1;
-    }
-    body += ']';
-  }
-  body += '}';
-  return json_answer(status, std::move(body));
-}
-
 int hex_digit(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -118,6 +85,54 @@ std::string find_runbook(const std::string& dir, const std::string& name, std::s
 
 }  // namespace
 
+HttpResponse json_answer(int status, std::string body) {
+  HttpResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  r.body += '\n';
+  return r;
+}
+
+HttpResponse error_answer(int status, const std::string& message, const std::string& diagnostics) {
+  std::string body = "{\"error\":";
+  append_json_string(body, message);
+  if (!diagnostics.empty()) {
+    body += ",\"diagnostics\":[";
+    size_t start = 0, count = 0;
+    while (start < diagnostics.size()) {
+      size_t nl = diagnostics.find('\n', start);
+      if (nl == std::string::npos) nl = diagnostics.size();
+      if (nl > start) {
+        if (count++) body += ',';
+        append_json_string(body, diagnostics.substr(start, nl - start));
+      }
+      start = nl + 1;
+    }
+    body += ']';
+  }
+  body += '}';
+  return json_answer(status, std::move(body));
+}
+
+HttpResponse busy_answer(const std::string& message) {
+  HttpResponse r = error_answer(503, message);
+  r.headers.emplace_back("Retry-After", std::to_string(kRetryAfterSeconds));
+  return r;
+}
+
+HttpResponse unauthorized_answer(const std::string& message) {
+  HttpResponse r = error_answer(401, message);
+  r.headers.emplace_back("WWW-Authenticate", "Bearer");
+  return r;
+}
+
+HttpResponse Server::bearer_refusal() const {
+  return unauthorized_answer(
+      loaded_.tokens.empty()
+          ? "this server takes no POST: its config has no auth.bearer_tokens_file"
+          : "missing or wrong bearer token (Authorization: Bearer TOKEN)");
+}
+
 bool Server::authorized(const HttpRequest& request) const {
   auto it = request.headers.find("authorization");
   if (it == request.headers.end() || loaded_.tokens.empty()) return false;
@@ -170,7 +185,8 @@ HttpResponse Server::route(const HttpRequest& request, std::string& route_name) 
                         : ok      ? "ok"
                                   : "queue_full") +
                        "\",\"running\":" + std::to_string(g.running) +
-                       ",\"queued\":" + std::to_string(g.queued) + "}";
+                       ",\"queued\":" + std::to_string(g.queued) +
+                       ",\"paused\":" + (g.paused ? "true" : "false") + "}";
     return json_answer(ok ? 200 : 503, body);
   }
   if (path == "/metrics") {
@@ -190,19 +206,26 @@ HttpResponse Server::route(const HttpRequest& request, std::string& route_name) 
     if (!get) return method_not_allowed("GET");
     return get_run(percent_decode(path.substr(9)));
   }
+  if (path == "/v1/alerts/alertmanager" || path == "/v1/alerts/grafana") {
+    if (request.method != "POST") return method_not_allowed("POST");
+    return post_alerts(
+        request, path.ends_with("/grafana") ? AlertSource::grafana : AlertSource::alertmanager);
+  }
+  if (path.starts_with("/v1/hooks/") && path.find('/', 10) == std::string::npos) {
+    route_name = "/v1/hooks/{name}";
+    if (request.method != "POST") return method_not_allowed("POST");
+    return post_hook(request, path.substr(10));
+  }
+  if (path == "/v1/pause" || path == "/v1/unpause") {
+    if (request.method != "POST") return method_not_allowed("POST");
+    return post_pause(request, path == "/v1/pause");
+  }
   route_name = "other";
   return error_answer(404, "no such route: " + path);
 }
 
 HttpResponse Server::post_run(const HttpRequest& request) {
-  if (!authorized(request)) {
-    HttpResponse r = error_answer(
-        401, loaded_.tokens.empty()
-                 ? "this server takes no POST: its config has no auth.bearer_tokens_file"
-                 : "missing or wrong bearer token (Authorization: Bearer TOKEN)");
-    r.headers.emplace_back("WWW-Authenticate", "Bearer");
-    return r;
-  }
+  if (!authorized(request)) return bearer_refusal();
   if (draining_) return error_answer(503, "the server is shutting down");
   Expected<Value, std::string> parsed = expr::read_json(request.body);
   if (!parsed) return error_answer(400, "the body is not JSON: " + parsed.error());
@@ -251,17 +274,10 @@ HttpResponse Server::post_run(const HttpRequest& request) {
                                  "' asks for confirmation: send \"auto_approve\": true to answer "
                                  "yes");
   if (queue_->full()) {
-    HttpResponse r = error_answer(503, "queue full: " + std::to_string(config().queue_limit) +
-                                           " runs are waiting; try again later");
-    r.headers.emplace_back("Retry-After", std::to_string(kRetryAfterSeconds));
-    return r;
+    return busy_answer("queue full: " + std::to_string(config().queue_limit) +
+                       " runs are waiting; try again later");
   }
-  run.run_id = make_run_id();
-  run.runbook_name = runbook.name;
-  run.runbook_path = path;
-  run.runbook_sha256 = runbook.sha256;
-  run.trigger = "api";
-  run.auto_approve = auto_approve;
+  set_run(run, runbook, path, "api", auto_approve);
   const std::string id = run.run_id;
   spdlog::info("run {} accepted: {} from {}", id, path, request.remote);
   submit(std::move(run));

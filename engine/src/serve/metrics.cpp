@@ -92,6 +92,18 @@ void Metrics::config_reloaded(bool ok) {
   ++reloads_[ok ? 1 : 0];
 }
 
+void Metrics::alert_received(const std::string& receiver) {
+  ++alerts_received_[receiver];
+}
+
+void Metrics::alert_decided(const std::string& rule, const std::string& decision) {
+  ++decisions_[{rule, decision}];
+}
+
+void Metrics::escalated(const std::string& rule, bool ok) {
+  ++escalations_[{rule, ok ? "ok" : "failed"}];
+}
+
 std::string Metrics::render(const MetricsGauges& gauges) const {
   std::string out;
   family(out, "runbook_up", "gauge", "1 while the server takes work, 0 while it shuts down.");
@@ -129,6 +141,21 @@ std::string Metrics::render(const MetricsGauges& gauges) const {
   sample(out, "runbook_config_reloads_total", label("result", "ok"), std::to_string(reloads_[1]));
   sample(out, "runbook_config_reloads_total", label("result", "error"),
          std::to_string(reloads_[0]));
+
+  family(out, "runbook_alerts_received_total", "counter", "Alerts received, by receiver.");
+  for (const auto& [receiver, n] : alerts_received_)
+    sample(out, "runbook_alerts_received_total", label("receiver", receiver), std::to_string(n));
+  pair_counter(out, "runbook_alert_decisions_total",
+               "What became of alerts, by rule (\"\" when none matched) and decision.", "rule",
+               "decision", decisions_);
+  pair_counter(out, "runbook_escalations_total", "Escalations run, by rule and result.", "rule",
+               "result", escalations_);
+  family(out, "runbook_breaker_state", "gauge",
+         "Each alert rule's circuit breaker: 0 closed, 1 open, 2 half-open.");
+  for (const auto& [rule, state] : gauges.breakers)
+    sample(out, "runbook_breaker_state", label("rule", rule), std::to_string(state));
+  family(out, "runbook_paused", "gauge", "1 while automatic remediation is paused.");
+  sample(out, "runbook_paused", "", gauges.paused ? "1" : "0");
   return out;
 }
 

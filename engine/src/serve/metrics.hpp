@@ -19,6 +19,9 @@ struct MetricsGauges {
   size_t running = 0;
   size_t queued = 0;
   bool draining = false;
+  bool paused = false;
+  // Each rule with a breaker: 0 closed, 1 open, 2 half-open.
+  std::map<std::string, int> breakers;
 };
 
 class Metrics {
@@ -30,10 +33,14 @@ class Metrics {
 
   void run_ended(const std::string& runbook, RunState state);
   void step_ended(const std::string& runbook, double seconds);
-  // outcome: started, queued, skipped, replaced, catch_up
+  // outcome: started, queued, skipped, replaced, paused, failed
   void schedule_fired(const std::string& schedule, const std::string& outcome);
   void http_request(const std::string& route, int status);
   void config_reloaded(bool ok);
+  void alert_received(const std::string& receiver);
+  // rule "" for no_match
+  void alert_decided(const std::string& rule, const std::string& decision);
+  void escalated(const std::string& rule, bool ok);
 
   std::string render(const MetricsGauges& gauges) const;
 
@@ -44,11 +51,14 @@ class Metrics {
     double sum = 0;
   };
   using Labels = std::pair<std::string, std::string>;
-  std::map<Labels, unsigned long long> runs_;      // (runbook, state)
-  std::map<std::string, Histogram> steps_;         // by runbook
-  std::map<Labels, unsigned long long> fires_;     // (schedule, outcome)
-  std::map<Labels, unsigned long long> requests_;  // (route, code)
-  std::array<unsigned long long, 2> reloads_{};    // error, ok
+  std::map<Labels, unsigned long long> runs_;                  // (runbook, state)
+  std::map<std::string, Histogram> steps_;                     // by runbook
+  std::map<Labels, unsigned long long> fires_;                 // (schedule, outcome)
+  std::map<Labels, unsigned long long> requests_;              // (route, code)
+  std::array<unsigned long long, 2> reloads_{};                // error, ok
+  std::map<std::string, unsigned long long> alerts_received_;  // by receiver
+  std::map<Labels, unsigned long long> decisions_;             // (rule, decision)
+  std::map<Labels, unsigned long long> escalations_;           // (rule, result)
 };
 
 // A label value escaped for the text format: \ " and newline.

@@ -64,6 +64,7 @@ struct RunQueue::Running {
   RunRequest request;
   std::shared_ptr<exec::ProcessRunner::Process> process;
   std::string params_file;
+  std::string alert_file;  // empty unless the run is for an alert
   std::string out_buffer;
   std::string last_error;  // the child's last stderr line
   std::string err_buffer;
@@ -124,8 +125,11 @@ void RunQueue::start(RunRequest request) {
   std::string error;
   const std::string dir = options_.state_dir + "/server";
   run->params_file = dir + "/" + r.run_id + ".params.json";
+  if (!r.alert_json.empty()) run->alert_file = dir + "/" + r.run_id + ".alert.json";
   if (!make_directories(dir, &error, 0700) ||
-      !write_private_file(run->params_file, r.params_file_json, &error)) {
+      !write_private_file(run->params_file, r.params_file_json, &error) ||
+      (!run->alert_file.empty() && !write_private_file(run->alert_file, r.alert_json, &error))) {
+    ::unlink(run->params_file.c_str());
     spdlog::error("run {} not started: {}", r.run_id, error);
     RunRequest copy = r;
     record_not_started(options_.state_dir, copy, RunState::failed, error);
@@ -143,6 +147,10 @@ void RunQueue::start(RunRequest request) {
   spec.argv.push_back(r.run_id);
   spec.argv.push_back("--params-file");
   spec.argv.push_back(run->params_file);
+  if (!run->alert_file.empty()) {
+    spec.argv.push_back("--alert-file");
+    spec.argv.push_back(run->alert_file);
+  }
   if (r.auto_approve) spec.argv.push_back("--yes");
   spec.argv.push_back("--");
   spec.argv.push_back(r.runbook_path);
@@ -220,6 +228,7 @@ void RunQueue::finished(const std::string& run_id, const exec::ProcessExit& exit
   std::unique_ptr<Running> run = std::move(it->second);
   running_.erase(it);
   ::unlink(run->params_file.c_str());
+  if (!run->alert_file.empty()) ::unlink(run->alert_file.c_str());
 
   RunEnd end;
   end.started = run->started;

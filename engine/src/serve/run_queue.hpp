@@ -27,8 +27,13 @@ struct RunRequest {
   std::string runbook_name;
   std::string runbook_path;  // the file, as the child will read it
   std::string runbook_sha256;
-  std::string trigger;   // api, cron
+  std::string trigger;   // api, cron, alert
   std::string schedule;  // the schedule that fired, for cron runs
+  // For alert runs: the rule and the group it remediates, and the child's
+  // --alert-file, a JSON object {rule, fingerprint, status, labels,
+  // annotations}.
+  std::string rule, group;
+  std::string alert_json;
   // The params for the child's --params-file: a JSON object of typed values.
   // It may hold secrets given with the request: it is written 0600 and
   // removed when the run ends.

@@ -110,13 +110,8 @@ void Server::on_schedule_timer() {
 
 RunRequest Server::schedule_request(const ScheduleConfig& s, std::string* error) {
   RunRequest r;
-  r.run_id = make_run_id();
-  r.runbook_name = s.runbook->name;
-  r.runbook_path = s.runbook_path;
-  r.runbook_sha256 = s.runbook->sha256;
-  r.trigger = "cron";
+  set_run(r, *s.runbook, s.runbook_path, "cron", s.auto_approve);
   r.schedule = s.name;
-  r.auto_approve = s.auto_approve;
   Diagnostics diags;
   prepare_params(*s.runbook, s.params, r, diags);
   if (!diags.empty()) {
@@ -141,6 +136,10 @@ void Server::fire(const ScheduleConfig& s, sys_seconds at, bool catch_up) {
   };
   if (!error.empty()) return not_started(RunState::failed, error, "failed");
   const std::string when = s.zone.format(at) + (catch_up ? " (catch-up)" : "");
+  if (std::optional<std::string> paused = remediation_paused(state_dir_))
+    return not_started(RunState::skipped,
+                       "fire at " + when + " skipped: automatic remediation is " + *paused,
+                       "paused");
   if (!state.active.empty()) {
     if (s.overlap == Overlap::skip)
       return not_started(RunState::skipped,

@@ -23,7 +23,7 @@ std::optional<LoadedConfig> load_config(const std::string& path, const ServeOpti
     diags.append(result.diagnostics);
     return std::nullopt;
   }
-  LoadedConfig loaded{std::move(*result.config), {}};
+  LoadedConfig loaded{std::move(*result.config), {}, {}};
   ServerConfig& config = loaded.config;
   if (config.state_dir.empty()) config.state_dir = default_state_dir();
   // The runs, the records and the logs name files the same way whatever the
@@ -36,15 +36,20 @@ std::optional<LoadedConfig> load_config(const std::string& path, const ServeOpti
   absolute(config.state_dir);
   absolute(config.runbooks_dir);
   for (ScheduleConfig& s : config.schedules) absolute(s.runbook_path);
+  for (AlertRule& r : config.alerts) absolute(r.runbook_path);
   if (options.plugin_problems) {
-    for (const ScheduleConfig& s : config.schedules) {
-      if (std::string problems = options.plugin_problems(*s.runbook); !problems.empty()) {
+    auto check = [&](const Runbook& runbook, Mark mark, const std::string& what,
+                     const std::string& path) {
+      if (std::string problems = options.plugin_problems(runbook); !problems.empty()) {
         if (problems.back() == '\n') problems.pop_back();
-        diags.error(config.path, s.mark,
-                    "schedule '" + s.name + "': runbook " + s.runbook_path + " cannot run here:\n" +
-                        problems);
+        diags.error(config.path, mark,
+                    what + ": runbook " + path + " cannot run here:\n" + problems);
       }
-    }
+    };
+    for (const ScheduleConfig& s : config.schedules)
+      check(*s.runbook, s.mark, "schedule '" + s.name + "'", s.runbook_path);
+    for (const AlertRule& r : config.alerts)
+      check(*r.runbook, r.mark, "alert rule '" + r.name + "'", r.runbook_path);
   }
   if (!config.bearer_tokens_file.empty()) {
     if (auto tokens = load_bearer_tokens(config.bearer_tokens_file, diags)) {
@@ -55,7 +60,10 @@ std::optional<LoadedConfig> load_config(const std::string& path, const ServeOpti
       }
     }
   }
-  if (!config.hmac_secret_file.empty()) load_hmac_secret(config.hmac_secret_file, diags);
+  if (!config.hmac_secret_file.empty()) {
+    if (auto secret = load_hmac_secret(config.hmac_secret_file, diags))
+      loaded.hmac_secret = std::move(*secret);
+  }
   if (!diags.empty()) return std::nullopt;
   return loaded;
 }
@@ -76,6 +84,16 @@ void prepare_params(const Runbook& runbook, const Value::Map& given, RunRequest&
   }
   request.params_file_json = Value(for_child).to_json();
   request.params_json_masked = params_json_masked(runbook, resolved.values);
+}
+
+void set_run(RunRequest& request, const Runbook& runbook, const std::string& path,
+             const char* trigger, bool auto_approve) {
+  request.run_id = make_run_id();
+  request.runbook_name = runbook.name;
+  request.runbook_path = path;
+  request.runbook_sha256 = runbook.sha256;
+  request.trigger = trigger;
+  request.auto_approve = auto_approve;
 }
 
 Server::Server(const ServeOptions& options, LoadedConfig loaded)
@@ -115,6 +133,15 @@ int Server::run(std::ostream& err) {
     err << "runbook: cannot open the history in " << state_dir_ << ": " << e.what() << "\n";
     return 1;
   }
+  try {
+    alert_state_ = AlertState::open(state_dir_, false);
+  } catch (const std::exception& e) {
+    err << "runbook: cannot open the alert state in " << state_dir_ << "/server: " << e.what()
+        << "\n";
+    return 1;
+  }
+  audit_ = std::make_unique<AuditLog>(audit_log_path(state_dir_));
+  settle_alert_runs();
   if (std::string problem = http_->listen(config().listen); !problem.empty()) {
     err << "runbook: cannot listen on " << config().listen << ": " << problem << "\n";
     return 1;
@@ -175,8 +202,8 @@ void Server::reload() {
   queue_->set_limits(config().max_concurrent_runs, config().queue_limit);
   metrics_.config_reloaded(true);
   start_schedules(false);
-  spdlog::info("SIGHUP: config {} reloaded ({} schedules)", config().path,
-               config().schedules.size());
+  spdlog::info("SIGHUP: config {} reloaded ({} schedules, {} alert rules)", config().path,
+               config().schedules.size(), config().alerts.size());
 }
 
 void Server::shut_down() {
@@ -219,8 +246,9 @@ bool Server::submit(RunRequest request) {
   return queue_->submit(std::move(request));
 }
 
-void Server::run_ended(const RunRequest& request, const RunEnd&) {
+void Server::run_ended(const RunRequest& request, const RunEnd& end) {
   if (request.trigger == "cron") schedule_run_ended(request);
+  if (request.trigger == "alert") alert_run_ended(request, end);
   // Called from inside the queue: let it finish its bookkeeping first.
   boost::asio::post(io_, [this] { finish_if_idle(); });
 }
@@ -231,6 +259,15 @@ MetricsGauges Server::gauges() const {
   g.queued = queue_->queued();
   for (const auto& [name, s] : schedules_) g.queued += s.pending ? 1 : 0;
   g.draining = draining_;
+  g.paused = remediation_paused(state_dir_).has_value();
+  if (alert_state_) {
+    const auto now = std::chrono::system_clock::now();
+    for (const AlertRule& r : config().alerts) {
+      if (!r.breaker) continue;
+      const AlertState::Breaker b = alert_state_->breaker(r.name);
+      g.breakers[r.name] = !b.opened_at ? 0 : now < *b.opened_at + r.breaker->open_for ? 1 : 2;
+    }
+  }
   return g;
 }
 

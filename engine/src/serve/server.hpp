@@ -19,6 +19,9 @@
 #include "exec/process_runner.hpp"
 #include "runbook/diagnostics.hpp"
 #include "runbook/serve.hpp"
+#include "runbook/store.hpp"
+#include "serve/alert_payload.hpp"
+#include "serve/alert_state.hpp"
 #include "serve/http_server.hpp"
 #include "serve/metrics.hpp"
 #include "serve/run_queue.hpp"
@@ -33,6 +36,7 @@ using TokenDigest = std::array<unsigned char, 32>;
 struct LoadedConfig {
   ServerConfig config;
   std::vector<TokenDigest> tokens;  // SHA-256 of each; empty: every POST is refused
+  std::string hmac_secret;          // empty: every POST to /v1/hooks/* is refused
 };
 
 // Reads `path` and what it names; every problem goes to `diags`.
@@ -43,6 +47,26 @@ std::optional<LoadedConfig> load_config(const std::string& path, const ServeOpti
 // params file and the masked JSON). Problems go to `diags`.
 void prepare_params(const Runbook& runbook, const Value::Map& given, RunRequest& request,
                     Diagnostics& diags);
+
+// Answers shared by the routes (api.cpp).
+constexpr int kRetryAfterSeconds = 10;
+HttpResponse json_answer(int status, std::string body);
+// {"error": message, "diagnostics": [each line of `diagnostics`]}
+HttpResponse error_answer(int status, const std::string& message,
+                          const std::string& diagnostics = {});
+// 503 with Retry-After: the sender should try again later.
+HttpResponse busy_answer(const std::string& message);
+// 401 with WWW-Authenticate.
+HttpResponse unauthorized_answer(const std::string& message);
+
+// A new run (a fresh run id) of `runbook`, read from `path`.
+void set_run(RunRequest& request, const Runbook& runbook, const std::string& path,
+             const char* trigger, bool auto_approve);
+
+// The run of `rule` for `alert`: its params rendered from the alert and
+// checked against the runbook. "" with `run` ready to submit (a new run id),
+// or what is wrong with the params (alerts.cpp).
+std::string prepare_alert_run(const AlertRule& rule, const Alert& alert, RunRequest& run);
 
 class Server {
  public:
@@ -77,6 +101,17 @@ class Server {
   void save_last_fires();
   RunRequest schedule_request(const ScheduleConfig& schedule, std::string* error);
 
+  // alerts.cpp
+  HttpResponse post_alerts(const HttpRequest& request, AlertSource source);
+  HttpResponse post_hook(const HttpRequest& request, const std::string& name);
+  HttpResponse post_pause(const HttpRequest& request, bool pause);
+  HttpResponse receive_alerts(const AlertPayload& payload);
+  void alert_run_ended(const RunRequest& request, const RunEnd& end);
+  void escalate(const AlertRule& rule, const Alert& alert, const std::string& reason,
+                const std::string& run_id);
+  void settle_alert_runs();
+  bool audit_flush();
+
   // api.cpp
   void handle(const HttpRequest& request, Responder respond);
   HttpResponse route(const HttpRequest& request, std::string& route_name);
@@ -84,6 +119,7 @@ class Server {
   HttpResponse get_runs(const std::string& query);
   HttpResponse get_run(const std::string& id);
   bool authorized(const HttpRequest& request) const;
+  HttpResponse bearer_refusal() const;
   std::string queued_json(const RunRequest& request) const;
 
   ServeOptions options_;
@@ -100,6 +136,9 @@ class Server {
   boost::asio::steady_timer grace_timer_;
   std::map<std::string, ScheduleState> schedules_;
   std::map<std::string, std::chrono::sys_seconds> last_fires_;  // kept in the state dir
+  std::unique_ptr<AlertState> alert_state_;
+  std::unique_ptr<AuditLog> audit_;          // the server's own records (alerts, pauses)
+  std::map<std::string, Alert> alert_runs_;  // by run id: the alert each run is for
   bool draining_ = false;
   bool grace_over_ = false;
   bool stopped_ = false;  // nothing is left to wait for: io_ runs out

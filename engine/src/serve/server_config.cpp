@@ -17,6 +17,7 @@
 #include "runbook/executor.hpp"
 #include "runbook/load.hpp"
 #include "runbook/params.hpp"
+#include "serve/config_parts.hpp"
 #include "serve/listen_address.hpp"
 
 namespace runbook::serve {
@@ -39,6 +40,25 @@ const char* to_string(CatchUp c) {
   return c == CatchUp::latest ? "latest" : "none";
 }
 
+const char* to_string(AlertOn on) {
+  switch (on) {
+    case AlertOn::firing:
+      return "firing";
+    case AlertOn::resolved:
+      return "resolved";
+    case AlertOn::both:
+      return "both";
+  }
+  return "firing";
+}
+
+const AlertRule* ServerConfig::find_alert_rule(std::string_view name) const {
+  for (const AlertRule& r : alerts) {
+    if (r.name == name) return &r;
+  }
+  return nullptr;
+}
+
 const ScheduleConfig* ServerConfig::find_schedule(std::string_view name) const {
   for (const ScheduleConfig& s : schedules) {
     if (s.name == name) return &s;
@@ -46,26 +66,14 @@ const ScheduleConfig* ServerConfig::find_schedule(std::string_view name) const {
   return nullptr;
 }
 
-namespace {
+namespace config_parts {
 
-using load::Entry;
-using load::YamlReader;
-
-const std::vector<std::string_view> kTopLevelKeys = {
-    "listen",      "state_dir", "runbooks_dir",   "auth",  "max_concurrent_runs",
-    "queue_limit", "schedules", "shutdown_grace", "alerts"};
-const std::vector<std::string_view> kAuthKeys = {"bearer_tokens_file", "hmac_secret_file"};
-const std::vector<std::string_view> kScheduleKeys = {
-    "name", "cron", "timezone", "runbook", "params", "overlap", "catch_up", "auto_approve"};
-
-// `p` against `base` unless absolute; lexical only (see ServerConfig).
 std::string resolve_path(const std::string& base, const std::string& p) {
   const fs::path path(p);
   if (path.is_absolute()) return path.lexically_normal().string();
   return (fs::path(base) / path).lexically_normal().string();
 }
 
-// "steps 'a' and 'b'" for people.
 std::string name_list(std::string_view what, const std::vector<std::string>& names) {
   std::string out(what);
   if (names.size() > 1) out += "s";
@@ -75,6 +83,43 @@ std::string name_list(std::string_view what, const std::vector<std::string>& nam
   }
   return out;
 }
+
+std::optional<size_t> read_choice(load::YamlReader& reader, const load::Entry& e,
+                                  std::string_view name,
+                                  const std::vector<std::string_view>& allowed) {
+  std::optional<std::string> s = reader.string(e, name);
+  if (!s) return std::nullopt;
+  for (size_t i = 0; i < allowed.size(); ++i) {
+    if (*s == allowed[i]) return i;
+  }
+  std::string list;
+  for (size_t i = 0; i < allowed.size(); ++i) {
+    list += (i == 0 ? "" : i + 1 == allowed.size() ? " or " : ", ") + std::string(allowed[i]);
+  }
+  const std::string near = nearest_word(*s, allowed);
+  reader.error(load::value_mark(e),
+               "'" + std::string(name) + "' must be " + list + ", not '" + *s + "'",
+               near.empty() ? std::string() : "did you mean '" + near + "'?");
+  return std::nullopt;
+}
+
+}  // namespace config_parts
+
+namespace {
+
+using config_parts::name_list;
+using config_parts::read_choice;
+using config_parts::resolve_path;
+using load::Entry;
+using load::YamlReader;
+
+const std::vector<std::string_view> kTopLevelKeys = {
+    "listen",      "state_dir", "runbooks_dir",   "auth",  "max_concurrent_runs",
+    "queue_limit", "schedules", "shutdown_grace", "alerts"};
+const std::vector<std::string_view> kAuthKeys = {"bearer_tokens_file", "hmac_secret_file",
+                                                 "hmac_tolerance", "hmac_require_timestamp"};
+const std::vector<std::string_view> kScheduleKeys = {
+    "name", "cron", "timezone", "runbook", "params", "overlap", "catch_up", "auto_approve"};
 
 // The name quoted after "param '" or "secret '" in a params diagnostic.
 std::string param_named_in(std::string_view message) {
@@ -121,6 +166,7 @@ class ConfigLoader {
   ServerConfig load(const YAML::Node& root) {
     const std::vector<Entry> entries = reader_.entries(root);
     const Entry* schedules = nullptr;
+    const Entry* alerts = nullptr;
     for (const Entry& e : entries) {
       const std::string& k = e.key;
       if (k == "listen") {
@@ -142,11 +188,7 @@ class ConfigLoader {
       } else if (k == "schedules") {
         schedules = &e;
       } else if (k == "alerts") {
-        // Refused rather than ignored: a user must not believe alerts remediate.
-        const bool none =
-            !e.value || e.value.IsNull() || (e.value.IsSequence() && e.value.size() == 0);
-        if (!none)
-          reader_.error(load::mark_of(e.key_node), "alerts are not supported by this version yet");
+        alerts = &e;
       } else if (k.starts_with("x-")) {
         // Extension keys are for the author (anchors), as in runbooks; ignored.
       } else {
@@ -155,6 +197,12 @@ class ConfigLoader {
     }
     // After the loop: relative runbook paths need runbooks_dir, wherever it is written.
     if (schedules != nullptr) load_schedules(*schedules);
+    if (alerts != nullptr) {
+      config_parts::Section section{
+          reader_, diags_, config_.runbooks_dir,
+          [this](const std::string& path, Mark mark) { return load_runbook(path, mark); }};
+      config_.alerts = config_parts::load_alert_rules(*alerts, section);
+    }
     return std::move(config_);
   }
 
@@ -208,6 +256,11 @@ class ConfigLoader {
         if (auto p = path_value(a, "auth.bearer_tokens_file")) config_.bearer_tokens_file = *p;
       } else if (a.key == "hmac_secret_file") {
         if (auto p = path_value(a, "auth.hmac_secret_file")) config_.hmac_secret_file = *p;
+      } else if (a.key == "hmac_tolerance") {
+        if (auto d = reader_.duration(a, "auth.hmac_tolerance")) config_.hmac_tolerance = *d;
+      } else if (a.key == "hmac_require_timestamp") {
+        if (auto b = reader_.boolean(a, "auth.hmac_require_timestamp"))
+          config_.hmac_require_timestamp = *b;
       } else {
         reader_.unknown_key(a, kAuthKeys, "in auth");
       }
@@ -307,11 +360,11 @@ class ConfigLoader {
       } else if (k == "params") {
         load_params(e, params);
       } else if (k == "overlap") {
-        if (auto v = choice(e, "overlap", {"skip", "queue", "replace"})) {
+        if (auto v = read_choice(reader_, e, "overlap", {"skip", "queue", "replace"})) {
           overlap = *v == 0 ? Overlap::skip : *v == 1 ? Overlap::queue : Overlap::replace;
         }
       } else if (k == "catch_up") {
-        if (auto v = choice(e, "catch_up", {"none", "latest"})) {
+        if (auto v = read_choice(reader_, e, "catch_up", {"none", "latest"})) {
           catch_up = *v == 0 ? CatchUp::none : CatchUp::latest;
         }
       } else if (k == "auto_approve") {
@@ -352,25 +405,6 @@ class ConfigLoader {
                                                .catch_up = catch_up,
                                                .auto_approve = auto_approve,
                                                .runbook = std::move(loaded)});
-  }
-
-  // The index of the value in `allowed`, or nullopt with a diagnostic.
-  std::optional<size_t> choice(const Entry& e, std::string_view name,
-                               const std::vector<std::string_view>& allowed) {
-    std::optional<std::string> s = reader_.string(e, name);
-    if (!s) return std::nullopt;
-    for (size_t i = 0; i < allowed.size(); ++i) {
-      if (*s == allowed[i]) return i;
-    }
-    std::string list;
-    for (size_t i = 0; i < allowed.size(); ++i) {
-      list += (i == 0 ? "" : i + 1 == allowed.size() ? " or " : ", ") + std::string(allowed[i]);
-    }
-    const std::string near = nearest_word(*s, allowed);
-    reader_.error(load::value_mark(e),
-                  "'" + std::string(name) + "' must be " + list + ", not '" + *s + "'",
-                  near.empty() ? std::string() : "did you mean '" + near + "'?");
-    return std::nullopt;
   }
 
   void load_params(const Entry& e, WrittenParams& params) {

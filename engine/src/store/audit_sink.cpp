@@ -55,6 +55,7 @@ class AuditSink : public EventSink {
       r.add("path", e.runbook_path);
       r.add("sha256", sha256_);
       r.add_object("params", e.params_json);  // masked by the caller
+      if (!e.alert_json.empty()) r.add_object("alert", e.alert_json);
       r.add("steps", e.total_steps);
       if (e.resumed) r.add_json("resumed", "true");
       if (e.rollback_only) r.add_json("rollback_only", "true");

@@ -22,7 +22,7 @@ class Statement;
 
 class Database {
  public:
-  enum class Mode { read_write_create, read_write };
+  enum class Mode { read_write_create, read_write, read_only };
   // Opens `path` with a busy timeout, so that other processes writing at the
   // same moment make it wait, not fail.
   Database(const std::string& path, Mode mode);

@@ -290,21 +290,142 @@ shutdown_grace: soon
   CHECK(edges.config->shutdown_grace == 0s);
 }
 
-TEST_CASE("a server config with alerts is refused until alerts are supported") {
-  const ServerConfigResult r = load_server_config_text(R"(listen: 127.0.0.1:9095
+TEST_CASE("alert rules of a server config load with their matchers, rails and runbook") {
+  Fixture f;
+  const ServerConfigResult r = f.load(R"(runbooks_dir: runbooks
+auth:
+  hmac_tolerance: 30s
+  hmac_require_timestamp: true
 alerts:
   - name: disk-full
-    match: {alertname: DiskFull}
+    match: {alertname: DiskFull, severity: "=~critical|page", env: "!=dev", team: "!~db.*", x: "=y"}
+    on: both
     runbook: disk-cleanup.yaml
-)",
-                                                       "s.yaml");
-  CHECK_FALSE(r.ok());
-  CHECK(r.diagnostics.format() ==
-        "s.yaml:2:1: error: alerts are not supported by this version yet\n");
-  CHECK(load_server_config_text("alerts: []\n", "s.yaml").ok());
-  CHECK(load_server_config_text("alerts:\n", "s.yaml").ok());
-  CHECK(load_server_config_text("alerts: {a: 1}\n", "s.yaml").diagnostics.format() ==
-        "s.yaml:1:1: error: alerts are not supported by this version yet\n");
+    params: {host: "${{ alert.labels.instance }}"}
+    group_by: [instance, mountpoint]
+    cooldown: 15m
+    max_runs_per_hour: 4
+    breaker: {failures: 3, open_for: 1h}
+    escalate: {exec: [notify-oncall, "${{ alert.labels.instance }}"], timeout: 10s}
+    auto_approve: true
+  - name: logs
+    match: {alertname: LogsFull}
+    runbook: log-cleanup.yaml
+    params: {path: /var/log}
+)");
+  INFO(r.diagnostics.format());
+  REQUIRE(r.ok());
+  const ServerConfig& c = *r.config;
+  CHECK(c.hmac_tolerance == 30s);
+  CHECK(c.hmac_require_timestamp);
+  REQUIRE(c.alerts.size() == 2);
+  const AlertRule& disk = c.alerts[0];
+  CHECK(disk.name == "disk-full");
+  REQUIRE(disk.match.size() == 5);
+  CHECK(disk.on == AlertOn::both);
+  CHECK(disk.runbook_path == f.dir.str() + "/runbooks/disk-cleanup.yaml");
+  REQUIRE(disk.runbook != nullptr);
+  CHECK(disk.group_by == std::vector<std::string>{"instance", "mountpoint"});
+  CHECK(disk.cooldown == 15min);
+  CHECK(disk.max_runs_per_hour == 4);
+  REQUIRE(disk.breaker);
+  CHECK(disk.breaker->failures == 3);
+  CHECK(disk.breaker->open_for == 1h);
+  CHECK(disk.escalate == std::vector<std::string>{"notify-oncall", "${{ alert.labels.instance }}"});
+  CHECK(disk.escalate_timeout == 10s);
+  CHECK(c.find_alert_rule("logs") == &c.alerts[1]);
+  CHECK(c.alerts[1].on == AlertOn::firing);
+  CHECK(c.alerts[1].cooldown == 0s);
+  CHECK_FALSE(c.alerts[1].breaker);
+
+  std::map<std::string, std::string> labels{
+      {"alertname", "DiskFull"}, {"severity", "page"}, {"env", "prod"}, {"x", "y"}};
+  CHECK(disk.matches(labels));
+  labels["severity"] = "pager";  // =~ matches the whole value
+  CHECK_FALSE(disk.matches(labels));
+  labels["severity"] = "critical";
+  labels["team"] = "dba";
+  CHECK_FALSE(disk.matches(labels));  // !~db.*
+  labels.erase("team");
+  labels.erase("env");  // a missing label is "": != dev holds
+  CHECK(disk.matches(labels));
+  CHECK(disk.takes("firing"));
+  CHECK(disk.takes("resolved"));
+  CHECK_FALSE(c.alerts[1].takes("resolved"));
+}
+
+TEST_CASE("a label matcher never tries its regex on a very long label value") {
+  Expected<LabelMatcher, std::string> any = parse_label_matcher("a", "=~.*");
+  REQUIRE(any);
+  Expected<LabelMatcher, std::string> none = parse_label_matcher("a", "!~x");
+  REQUIRE(none);
+  std::map<std::string, std::string> labels{{"a", std::string(LabelMatcher::kMaxRegexInput, 'y')}};
+  CHECK(any.value().matches(labels));
+  CHECK(none.value().matches(labels));
+  labels["a"] += "y";
+  CHECK_FALSE(any.value().matches(labels));
+  CHECK_FALSE(none.value().matches(labels));
+  CHECK_FALSE(parse_label_matcher("a", "=~(unclosed"));
+}
+
+TEST_CASE("alert rules of a server config report every problem where it is") {
+  Fixture f;
+  CHECK(
+      f.errors(R"(runbooks_dir: runbooks
+alerts:
+  - name: Bad Name
+    match: {}
+    runbook: disk-cleanup.yaml
+  - name: two
+    match: {severity: "=~(crit"}
+    on: sometimes
+    runbook: disk-cleanup.yaml
+    params: {hots: x, host: "${{ alert.labels.instance "}
+    breaker: {failures: 0, open: 1h}
+  - name: three
+    match: {alertname: A}
+    runbook: missing.yaml
+  - name: four
+    match: {alertname: B}
+    runbook: log-cleanup.yaml
+  - name: four
+    runbook: log-cleanup.yaml
+    params: {path: /x}
+    escalate: {exec: []}
+  - just text
+)") ==
+      "DIR/server.yaml:3:5: error: runbook 'disk-cleanup' requires param 'host'; add it to the "
+      "params of alert rule 1, e.g. from a label: host: \"${{ alert.labels.host }}\"\n"
+      "DIR/server.yaml:3:11: error: invalid alert rule name 'Bad Name'; names are lowercase "
+      "letters, digits, '_' and '-', starting with a letter or digit\n"
+      "DIR/server.yaml:4:12: error: 'match' must name at least one label; a rule that matched "
+      "every alert would remediate anything\n"
+      "DIR/server.yaml:5:14: error: runbook 'disk-cleanup' asks for confirmation (step 'purge') "
+      "but an alert runs it unattended; set 'auto_approve: true' on alert rule 1 to answer yes\n"
+      "DIR/server.yaml:7:23: error: match.severity: invalid regex '(crit': Mismatched '(' and ')' "
+      "in regular expression; regexes are ECMAScript, matched against the whole label value\n"
+      "DIR/server.yaml:8:9: error: 'on' must be firing, resolved or both, not 'sometimes'\n"
+      "DIR/server.yaml:9:14: error: runbook 'disk-cleanup' asks for confirmation (step 'purge') "
+      "but an alert runs it unattended; set 'auto_approve: true' on alert rule 'two' to answer "
+      "yes\n"
+      "DIR/server.yaml:10:14: error: unknown param 'hots' for runbook 'disk-cleanup'; did you mean "
+      "'host'?\n"
+      "DIR/server.yaml:10:29: error: in params.host: '${{' without '}}'; close it with '}}'; alert "
+      "rules may read alert.labels.X and alert.annotations.X\n"
+      "DIR/server.yaml:11:25: error: 'breaker.failures' must be an integer from 1 to 1000, not "
+      "'0'\n"
+      "DIR/server.yaml:11:28: error: unknown key 'open' in breaker\n"
+      "DIR/server.yaml:14:14: error: cannot read runbook 'DIR/runbooks/missing.yaml': No such file "
+      "or directory; relative runbook paths are resolved against runbooks_dir (DIR/runbooks)\n"
+      "DIR/server.yaml:15:5: error: runbook 'log-cleanup' requires param 'path'; add it to the "
+      "params of alert rule 'four', e.g. from a label: path: \"${{ alert.labels.path }}\"\n"
+      "DIR/server.yaml:18:5: error: alert rule 'four' is missing required key 'match'; a rule that "
+      "matched every alert would remediate anything\n"
+      "DIR/server.yaml:18:11: error: duplicate alert rule name 'four'; first at line 15\n"
+      "DIR/server.yaml:21:22: error: 'escalate.exec' must not be empty; the command and its "
+      "arguments, like [notify-oncall, '--page']\n"
+      "DIR/server.yaml:22:5: error: an alert rule must be a map with 'name', 'match' and "
+      "'runbook', not 'just text'\n");
 }
 
 TEST_CASE("schedule names in a server config are required, valid and unique") {
