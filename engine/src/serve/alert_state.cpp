@@ -290,7 +290,7 @@ AlertDecision decide_alert(const AlertRule& rule, const Alert& alert, const Aler
       if (now < until)
         return decided("cooldown",
                        "a run for " + d.group + " started " +
-                           format_duration(std::chrono::duration_cast<Duration>(now - *last)) +
+                           format_duration(std::chrono::ceil<std::chrono::seconds>(now - *last)) +
                            " ago; cooldown " + format_duration(rule.cooldown));
     }
   }
@@ -306,10 +306,11 @@ AlertDecision decide_alert(const AlertRule& rule, const Alert& alert, const Aler
     if (b.opened_at) {
       const SystemTime half_open = *b.opened_at + rule.breaker->open_for;
       if (now < half_open)
-        return decided("breaker_open",
-                       std::to_string(rule.breaker->failures) +
-                           " runs failed in a row; the breaker lets one run through in " +
-                           format_duration(std::chrono::duration_cast<Duration>(half_open - now)));
+        return decided(
+            "breaker_open",
+            std::to_string(rule.breaker->failures) +
+                " runs failed in a row; the breaker lets one run through in " +
+                format_duration(std::chrono::ceil<std::chrono::seconds>(half_open - now)));
       if (!b.trial_run.empty())
         return decided("breaker_open",
                        "half-open: run " + b.trial_run + " decides whether the breaker closes");
