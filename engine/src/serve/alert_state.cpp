@@ -2,6 +2,8 @@
 
 #include <sys/stat.h>
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <stdexcept>
 
@@ -47,6 +49,19 @@ SystemTime from_ms(long long ms) {
 }
 
 constexpr auto kHour = std::chrono::hours(1);
+
+// Runs a write to the database. The decisions are taken from memory, so a
+// failed write (a full disk) is logged and the server goes on; what it could
+// not write is lost at the next restart.
+template <class F>
+void persist(Database* db, F write) {
+  if (db == nullptr) return;
+  try {
+    write(*db);
+  } catch (const std::exception& e) {
+    spdlog::error("cannot write the alert state in {}: {}", db->path(), e.what());
+  }
+}
 
 }  // namespace
 
@@ -165,17 +180,17 @@ void AlertState::record_start(const std::string& rule, const std::string& group,
   starts_[rule].push_back(now);
   active_[run_id] = Start{rule, group, trial};
   if (trial) breakers_[rule].trial_run = run_id;
-  if (db_) {
-    store::Transaction tx(*db_);
-    Statement d = db_->prepare("INSERT OR REPLACE INTO deliveries (key, at) VALUES (?, ?)");
+  persist(db_.get(), [&](Database& db) {
+    store::Transaction tx(db);
+    Statement d = db.prepare("INSERT OR REPLACE INTO deliveries (key, at) VALUES (?, ?)");
     d.bind(1, key).bind(2, to_ms(now)).run();
-    Statement s = db_->prepare(
+    Statement s = db.prepare(
         "INSERT OR REPLACE INTO starts (run_id, rule, grp, at, trial, ended) VALUES (?, ?, ?, ?, "
         "?, 0)");
     s.bind(1, run_id).bind(2, rule).bind(3, group).bind(4, to_ms(now)).bind(5, trial ? 1 : 0).run();
     tx.commit();
-    if (trial) save_breaker(rule);
-  }
+  });
+  if (trial) save_breaker(rule);
   prune(now);
 }
 
@@ -188,10 +203,10 @@ AlertState::BreakerChange AlertState::record_end(const std::string& rule, const 
   active_.erase(it);
   Group& g = groups_[{start.rule, start.group}];
   if (g.active_run == run_id) g.active_run.clear();
-  if (db_) {
-    Statement s = db_->prepare("UPDATE starts SET ended = 1 WHERE run_id = ?");
+  persist(db_.get(), [&](Database& db) {
+    Statement s = db.prepare("UPDATE starts SET ended = 1 WHERE run_id = ?");
     s.bind(1, run_id).run();
-  }
+  });
 
   BreakerChange change = BreakerChange::none;
   Breaker& b = breakers_[rule];
@@ -224,15 +239,16 @@ bool AlertState::take_breaker_escalation(const std::string& rule) {
 }
 
 void AlertState::save_breaker(const std::string& rule) {
-  if (!db_) return;
   const Breaker& b = breakers_[rule];
-  Statement s = db_->prepare(
-      "INSERT OR REPLACE INTO breakers (rule, failures, opened_at, trial_run, escalated) VALUES "
-      "(?, ?, ?, ?, ?)");
-  std::optional<long long> opened;
-  if (b.opened_at) opened = to_ms(*b.opened_at);
-  s.bind(1, rule).bind(2, b.failures).bind(3, opened).bind(4, b.trial_run);
-  s.bind(5, b.escalated ? 1 : 0).run();
+  persist(db_.get(), [&](Database& db) {
+    Statement s = db.prepare(
+        "INSERT OR REPLACE INTO breakers (rule, failures, opened_at, trial_run, escalated) "
+        "VALUES (?, ?, ?, ?, ?)");
+    std::optional<long long> opened;
+    if (b.opened_at) opened = to_ms(*b.opened_at);
+    s.bind(1, rule).bind(2, b.failures).bind(3, opened).bind(4, b.trial_run);
+    s.bind(5, b.escalated ? 1 : 0).run();
+  });
 }
 
 // Forgets deliveries past their retention (or beyond the cap) and starts
@@ -248,11 +264,12 @@ void AlertState::prune(SystemTime now) {
   }
   for (auto& [rule, times] : starts_)
     while (!times.empty() && times.front() < now - kHour) times.pop_front();
-  if (db_ && dropped > 0) {
-    Statement d = db_->prepare("DELETE FROM deliveries WHERE at < ?");
-    const SystemTime cut = delivery_order_.empty() ? now : delivery_order_.front().first;
+  if (dropped == 0) return;
+  const SystemTime cut = delivery_order_.empty() ? now : delivery_order_.front().first;
+  persist(db_.get(), [&](Database& db) {
+    Statement d = db.prepare("DELETE FROM deliveries WHERE at < ?");
     d.bind(1, to_ms(cut)).run();
-  }
+  });
 }
 
 std::string alert_group(const AlertRule& rule, const Alert& alert) {
