@@ -1,8 +1,10 @@
 // examples/alertmanager/ works as the README's self-healing walkthrough says:
 // the remediation runbook is valid, `runbook alerts test` shows what the
-// example payload would do, and the server started on the example's config
-// runs the runbook for the real alert and refuses the one whose label
-// carries a shell injection.
+// example payload would do, the server started on the example's config runs
+// the runbook for the real alert and refuses the one whose label carries a
+// shell injection, and `runbook pause` stops it. The example is copied to a
+// temporary directory first, so that a walkthrough tried in the source tree
+// (its state/ directory) changes nothing here.
 
 #include <doctest/doctest.h>
 
@@ -24,7 +26,24 @@ std::string replace_all(std::string text, const std::string& from, const std::st
   return text;
 }
 
+// The example's server config, runbook and payloads in `dir`, as written.
+void copy_example(const TempDir& dir) {
+  for (const char* name : {"server.yaml", "disk-full.yaml", "firing.json", "resolved.json"})
+    dir.write(name, read_file(kExample + "/" + name));
+}
+
 }  // namespace
+
+TEST_CASE("the alertmanager example's receiver posts to the route the example server listens on") {
+  const std::string receiver = read_file(kExample + "/alertmanager.yml");
+  const std::string server = read_file(kExample + "/server.yaml");
+  CHECK(receiver.find("url: http://127.0.0.1:9095/v1/alerts/alertmanager") != std::string::npos);
+  CHECK(receiver.find("send_resolved: true") != std::string::npos);
+  CHECK(receiver.find("credentials_file:") != std::string::npos);
+  CHECK(server.find("listen: 127.0.0.1:9095") != std::string::npos);
+  CHECK(server.find("bearer_tokens_file: tokens") != std::string::npos);
+  CHECK(read_file(kExample + "/rules.yml").find("alert: DiskFull") != std::string::npos);
+}
 
 TEST_CASE("the alertmanager example's runbook is valid and alerts test shows its decisions" *
           doctest::timeout(60)) {
@@ -33,24 +52,27 @@ TEST_CASE("the alertmanager example's runbook is valid and alerts test shows its
   INFO(valid.output);
   CHECK(valid.exit_code == 0);
 
-  Finished test = run_cli(
-      dir, {"alerts", "test", "--config", kExample + "/server.yaml", kExample + "/firing.json"});
+  copy_example(dir);
+  Finished test =
+      run_cli(dir, {"alerts", "test", "--config", dir / "server.yaml", dir / "firing.json"});
   INFO(test.output);
   CHECK(test.exit_code == 0);
   CHECK(test.output.find("rule disk-full: started") != std::string::npos);
+  CHECK(test.output.find(R"("mount":"/tmp/runbook-demo")") != std::string::npos);
   CHECK(test.output.find("rule disk-full: invalid_params") != std::string::npos);
-  CHECK_FALSE(std::filesystem::exists(kExample + "/state"));  // read, never created
+  CHECK(test.output.find("param 'host'") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(dir / "state"));  // read, never created
 
-  Finished resolved = run_cli(dir, {"alerts", "test", "--config", kExample + "/server.yaml",
-                                    "--output", "json", kExample + "/resolved.json"});
+  Finished resolved = run_cli(dir, {"alerts", "test", "--config", dir / "server.yaml", "--output",
+                                    "json", dir / "resolved.json"});
   INFO(resolved.output);
   CHECK(resolved.exit_code == 0);
   CHECK(json_string(resolved.output, "alerts.0.decision") == "no_match");  // on: firing
 }
 
 TEST_CASE(
-    "the alertmanager example's server cleans the disk of a firing alert and refuses an "
-    "injected label" *
+    "the alertmanager example's server cleans the disk of a firing alert, refuses an injected "
+    "label and stops while paused" *
     doctest::timeout(120)) {
   TempDir dir;
   const std::string demo = dir / "demo";
@@ -60,8 +82,9 @@ TEST_CASE(
   const auto ten_days_ago = std::filesystem::file_time_type::clock::now() - 240h;
   std::filesystem::last_write_time(demo + "/cache/old.log", ten_days_ago);
 
-  dir.write("disk-full.yaml", read_file(kExample + "/disk-full.yaml"));
-  // The example's config as written, on a free port, with the tests' token.
+  copy_example(dir);
+  // The example's config as written, on a free port, with the tests' token in
+  // DIR/tokens; its state_dir is DIR/state, the one run_cli gives the CLI.
   write_serve_config(dir);
   dir.write("server.yaml", replace_all(read_file(kExample + "/server.yaml"),
                                        "listen: 127.0.0.1:9095", "listen: 127.0.0.1:0"));
@@ -83,9 +106,25 @@ TEST_CASE(
   CHECK(std::filesystem::exists(demo + "/cache/new.log"));
   CHECK_FALSE(std::filesystem::exists(pwned));
 
+  Finished logs = run_cli(dir, {"logs", id, "clean-cache"});
+  INFO(logs.output);
+  CHECK(logs.exit_code == 0);
+  CHECK(logs.output.find(demo + "/cache/old.log") != std::string::npos);
+
   // Alertmanager repeats the firing alert: nothing new runs.
   HttpAnswer again = server.request("POST", "/v1/alerts/alertmanager", payload);
   CHECK(json_string(again.body, "alerts.0.decision") == "deduplicated");
+
+  Finished pause = run_cli(dir, {"pause", "--reason", "trying the kill switch"});
+  INFO(pause.output);
+  CHECK(pause.exit_code == 0);
+  HttpAnswer paused = server.request("POST", "/v1/alerts/alertmanager", payload);
+  INFO(paused.body);
+  CHECK(paused.status == 202);
+  CHECK(json_string(paused.body, "alerts.0.decision") == "paused");
+  CHECK(json_string(paused.body, "alerts.1.decision") == "paused");
+  CHECK(run_cli(dir, {"unpause"}).exit_code == 0);
+
   server.signal(SIGTERM);
   CHECK(server.wait(60s) == 0);
   CHECK(count_runs(history_runs(dir), {{"trigger", "alert"}}) == 1);
