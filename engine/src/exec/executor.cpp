@@ -153,6 +153,8 @@ RunOutcome Executor::run() {
   started.params_json = options_.params_json;
   started.alert_json = options_.alert_json;
   started.rollback_only = rollback_only_;
+  // The run's start is made durable with its first steps', in one fsync.
+  flush_posted_ = true;
   emit(started);
 
   run_started_ = std::chrono::steady_clock::now();
@@ -179,6 +181,7 @@ RunOutcome Executor::run() {
     fill_slots();
     maybe_end_steps_phase();
   });
+  post_flush();
   io_.run();
 
   remove_tree(env_->tmp_dir());
@@ -622,6 +625,20 @@ void Executor::arm_tick() {
     if (ec || phase_ == Phase::done) return;
     sink_.on_tick();
     arm_tick();
+  });
+}
+
+void Executor::emit(const Event& e) {
+  sink_.on_event(e);
+  if (!flush_posted_) post_flush();
+}
+
+void Executor::post_flush() {
+  flush_posted_ = true;
+  // Handlers already queued run first: what they emit shares this flush.
+  asio::post(io_, [this] {
+    flush_posted_ = false;
+    sink_.flush();
   });
 }
 

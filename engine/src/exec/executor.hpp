@@ -207,7 +207,11 @@ class Executor {
   void arm_signals();
   void arm_tick();
   Event event(EventKind kind, const Unit* unit = nullptr) const;
-  void emit(const Event& e) { sink_.on_event(e); }
+  // Sends `e` to the sinks, which make it durable at the next flush: before
+  // a process starts, or at the end of this turn of the loop at the latest.
+  void emit(const Event& e);
+  // Flushes the sinks once the handlers queued so far have run.
+  void post_flush();
 
   const Runbook& runbook_;
   RunOptions options_;
@@ -244,6 +248,7 @@ class Executor {
 
   std::deque<Unit*> awaiting_confirm_;  // taken from the plan, not started
   bool asking_ = false;
+  bool flush_posted_ = false;
   std::unique_ptr<boost::asio::posix::stream_descriptor> terminal_in_;
   boost::asio::streambuf answer_;
 

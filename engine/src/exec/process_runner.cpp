@@ -1,19 +1,13 @@
 #include "exec/process_runner.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <boost/asio/connect_pipe.hpp>
+#include <algorithm>
 #include <boost/asio/post.hpp>
-#include <boost/asio/writable_pipe.hpp>
-// Boost 1.81's Process v2 uses boost::optional and boost type traits without
-// including them when built on std::filesystem (BOOST_PROCESS_USE_STD_FS).
-#include <boost/optional.hpp>
-#include <boost/type_traits.hpp>
-#include <type_traits>
-// Header-only: this is the one file that includes it.
-#include <boost/process/v2.hpp>
 #include <cstring>
 
 #include <spdlog/spdlog.h>
@@ -21,26 +15,66 @@
 #include "exec/process_tree.hpp"
 
 namespace asio = boost::asio;
-namespace bp = boost::process::v2;
 
 namespace runbook::exec {
 namespace {
 
-// Runs in the child between fork and exec: its own process group, and the
-// signal state of a fresh process (the engine blocks or handles some).
-struct ChildSetup {
-  template <class Launcher>
-  bp::error_code on_exec_setup(Launcher&, const bp::filesystem::path&, const char* const*) {
-    if (::setpgid(0, 0) != 0) return bp::error_code(errno, bp::system_category());
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    ::signal(SIGPIPE, SIG_DFL);
-    ::signal(SIGINT, SIG_DFL);
-    ::signal(SIGTERM, SIG_DFL);
-    return {};
+// posix_spawn's attributes and file actions, freed however the spawn ends.
+class SpawnSetup {
+ public:
+  SpawnSetup() {
+    ok_ = ::posix_spawnattr_init(&attr_) == 0;
+    ok_ = ::posix_spawn_file_actions_init(&actions_) == 0 && ok_;
   }
+  ~SpawnSetup() {
+    ::posix_spawnattr_destroy(&attr_);
+    ::posix_spawn_file_actions_destroy(&actions_);
+  }
+  SpawnSetup(const SpawnSetup&) = delete;
+  SpawnSetup& operator=(const SpawnSetup&) = delete;
+
+  // The child gets its own process group and the signal state of a fresh
+  // process (the engine blocks, handles or ignores some); stdin from
+  // /dev/null, stdout and stderr to the pipes, no other descriptor of the
+  // engine's, and `workdir` as its directory when not empty.
+  int prepare(int out_fd, int err_fd, const std::string& workdir) {
+    if (!ok_) return ENOMEM;
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    short flags = POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+    int rc = ::posix_spawnattr_setflags(&attr_, flags);
+    if (rc == 0) rc = ::posix_spawnattr_setpgroup(&attr_, 0);
+    if (rc == 0) rc = ::posix_spawnattr_setsigmask(&attr_, &none);
+    if (rc == 0) rc = ::posix_spawnattr_setsigdefault(&attr_, &all);
+    if (rc == 0)
+      rc = ::posix_spawn_file_actions_addopen(&actions_, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    if (rc == 0) rc = ::posix_spawn_file_actions_adddup2(&actions_, out_fd, STDOUT_FILENO);
+    if (rc == 0) rc = ::posix_spawn_file_actions_adddup2(&actions_, err_fd, STDERR_FILENO);
+    if (rc == 0) rc = ::posix_spawn_file_actions_addclosefrom_np(&actions_, STDERR_FILENO + 1);
+    if (rc == 0 && !workdir.empty())
+      rc = ::posix_spawn_file_actions_addchdir_np(&actions_, workdir.c_str());
+    return rc;
+  }
+
+  // Starts `program` (vfork and exec: the engine's memory is not copied).
+  int spawn(pid_t* pid, const std::string& program, char* const argv[], char* const envp[]) {
+    return ::posix_spawn(pid, program.c_str(), &actions_, &attr_, argv, envp);
+  }
+
+ private:
+  posix_spawnattr_t attr_;
+  posix_spawn_file_actions_t actions_;
+  bool ok_ = false;
 };
+
+// `fd` moved above the standard descriptors if it is one of them (the engine
+// was started with one closed), so that dup2 onto 1 and 2 cannot clash.
+int above_stdio(int fd) {
+  if (fd > STDERR_FILENO) return fd;
+  int moved = ::fcntl(fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+  return moved >= 0 ? moved : fd;
+}
 
 bool is_directory(const std::string& path) {
   struct stat st {};
@@ -83,6 +117,22 @@ std::string find_program(const std::string& name, std::string_view path) {
 
 ProcessRunner::ProcessRunner(asio::io_context& io) : io_(io), reaper_(io) {}
 
+std::string ProcessRunner::look_up(const std::string& name, std::string_view path) {
+  std::string key = name;
+  key += '\0';
+  key += path;
+  auto it = programs_.find(key);
+  // Found before and still there: one stat instead of a walk along PATH.
+  if (it != programs_.end() && is_executable_file(it->second)) return it->second;
+  std::string program = find_program(name, path);
+  if (program.empty()) {
+    if (it != programs_.end()) programs_.erase(it);
+  } else {
+    programs_[key] = program;
+  }
+  return program;
+}
+
 std::shared_ptr<ProcessRunner::Process> ProcessRunner::start(ProcessSpec spec,
                                                              OutputHandler on_output,
                                                              ExitHandler on_exit) {
@@ -119,49 +169,63 @@ void ProcessRunner::Process::fail_to_start(std::string error) {
 
 void ProcessRunner::Process::launch() {
   if (spec_.argv.empty() || spec_.argv[0].empty()) return fail_to_start("empty command");
-  std::string program = find_program(spec_.argv[0], path_of(spec_.env));
-  if (program.empty()) return fail_to_start("command not found: " + spec_.argv[0]);
-  if (::access(program.c_str(), F_OK) != 0) return fail_to_start("no such program: " + program);
-  if (!is_executable_file(program))
-    return fail_to_start("cannot execute " + program + ": not an executable file");
+  const std::string& name = spec_.argv[0];
+  std::string program;
+  if (name.find('/') == std::string::npos) {
+    program = runner_.look_up(name, path_of(spec_.env));
+    if (program.empty()) return fail_to_start("command not found: " + name);
+  } else {
+    program = name;
+    if (::access(program.c_str(), F_OK) != 0) return fail_to_start("no such program: " + program);
+    if (!is_executable_file(program))
+      return fail_to_start("cannot execute " + program + ": not an executable file");
+  }
   if (!spec_.workdir.empty() && !is_directory(spec_.workdir))
     return fail_to_start("workdir " + spec_.workdir + " is not a directory");
 
   std::vector<std::string> env_strings = spec_.env;
   env_strings.push_back(std::string(kProcessTagVariable) + "=" + spec_.tag);
-  std::vector<const char*> env;
-  env.reserve(env_strings.size() + 1);
-  for (const std::string& kv : env_strings) env.push_back(kv.c_str());
-  env.push_back(nullptr);
 
-  asio::writable_pipe out_w(runner_.io_), err_w(runner_.io_);
-  boost::system::error_code ec;
-  asio::connect_pipe(pipes_[0], out_w, ec);
-  if (!ec) asio::connect_pipe(pipes_[1], err_w, ec);
-  if (ec) return fail_to_start("cannot create pipes: " + ec.message());
-
-  // Not Boost's vfork_launcher: in 1.81 it calls the io_context's
-  // notify_fork(fork_child) in the vfork child, which shares the engine's
-  // memory, and so breaks the engine's own signal handling.
-  bp::posix::default_launcher launcher;
-  launcher.env = env.data();
-  std::vector<std::string> args(spec_.argv.begin() + 1, spec_.argv.end());
-  bp::basic_process<asio::io_context::executor_type> proc(runner_.io_.get_executor());
-  if (spec_.workdir.empty()) {
-    proc = launcher(runner_.io_, ec, program, args, bp::process_stdio{nullptr, out_w, err_w},
-                    ChildSetup{});
-  } else {
-    proc = launcher(runner_.io_, ec, program, args, bp::process_stdio{nullptr, out_w, err_w},
-                    ChildSetup{}, bp::process_start_dir(spec_.workdir));
+  // The engine reads one end of each pipe; the child writes to the other.
+  int out_pipe[2], err_pipe[2];
+  if (::pipe2(out_pipe, O_CLOEXEC) != 0)
+    return fail_to_start(std::string("cannot create pipes: ") + std::strerror(errno));
+  if (::pipe2(err_pipe, O_CLOEXEC) != 0) {
+    int err = errno;
+    ::close(out_pipe[0]);
+    ::close(out_pipe[1]);
+    return fail_to_start(std::string("cannot create pipes: ") + std::strerror(err));
   }
-  if (ec) {
+  pipes_[0].assign(out_pipe[0]);
+  pipes_[1].assign(err_pipe[0]);
+  int out_fd = above_stdio(out_pipe[1]);
+  int err_fd = above_stdio(err_pipe[1]);
+
+  std::vector<char*> argv;
+  argv.reserve(spec_.argv.size() + 1);
+  for (std::string& a : spec_.argv) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<char*> envp;
+  envp.reserve(env_strings.size() + 1);
+  for (std::string& kv : env_strings) envp.push_back(kv.data());
+  envp.push_back(nullptr);
+
+  SpawnSetup setup;
+  int rc = setup.prepare(out_fd, err_fd, spec_.workdir);
+  if (rc == 0) rc = setup.spawn(&pid_, program, argv.data(), envp.data());
+  ::close(out_pipe[1]);
+  ::close(err_pipe[1]);
+  if (out_fd != out_pipe[1]) ::close(out_fd);
+  if (err_fd != err_pipe[1]) ::close(err_fd);
+  if (rc != 0) {
+    pid_ = -1;
     pipes_[0].close();
     pipes_[1].close();
-    return fail_to_start("cannot start " + program + ": " + ec.message());
+    return fail_to_start("cannot start " + program + ": " + std::strerror(rc));
   }
-  pid_ = proc.id();
-  proc.detach();
   spdlog::debug("started pid {} ({}) for {}", pid_, program, spec_.tag);
+  auto& unreaped = runner_.unreaped_;
+  unreaped.insert(std::lower_bound(unreaped.begin(), unreaped.end(), pid_), pid_);
   exit_.started = true;
   auto self = shared_from_this();
   runner_.reaper_.watch(pid_, [self](ChildStatus s) { self->on_reaped(s); });
@@ -191,6 +255,10 @@ void ProcessRunner::Process::read(int index) {
 void ProcessRunner::Process::on_reaped(ChildStatus status) {
   spdlog::debug("pid {} ended: exit code {}, signal {}", pid_, status.exit_code, status.signal);
   reaped_ = true;
+  auto& unreaped = runner_.unreaped_;
+  if (auto it = std::lower_bound(unreaped.begin(), unreaped.end(), pid_);
+      it != unreaped.end() && *it == pid_)
+    unreaped.erase(it);
   exit_.exit_code = status.exit_code;
   exit_.signal = status.signal;
   // Whatever it left behind (background jobs, daemons that called setsid)
@@ -227,7 +295,7 @@ void ProcessRunner::Process::sweep() {
     killed_ = true;
   // The main process is signalled through its group; once reaped its pid may
   // be reused, so only the group and the tag identify what is left.
-  Stragglers left = find_stragglers(pid_, spec_.tag, /*full_scan=*/false);
+  Stragglers left = find_stragglers(pid_, spec_.tag, /*full_scan=*/false, runner_.unreaped_);
   // An adopted child caught mid-exec has no readable environment yet: look
   // again shortly rather than miss it (bounded, in case it is someone else's
   // that cleared its environment).

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
@@ -119,13 +120,16 @@ std::vector<pid_t> find_tagged_processes(std::string_view tag) {
   return found;
 }
 
-Stragglers find_stragglers(pid_t pgid, std::string_view tag, bool full_scan) {
+Stragglers find_stragglers(pid_t pgid, std::string_view tag, bool full_scan,
+                           const std::vector<pid_t>& started) {
   Stragglers s;
   s.group_alive = process_group_alive(pgid);
   if (full_scan) {
     s.tagged = find_tagged_processes(tag);
   } else {
     for (pid_t child : engine_children()) {
+      // Caught starting, another attempt's process cannot be read yet.
+      if (std::binary_search(started.begin(), started.end(), child)) continue;
       TagMatch m = process_tag(child, tag);
       if (m == TagMatch::yes) s.tagged.push_back(child);
       if (m == TagMatch::unknown) ++s.uncertain;

@@ -36,7 +36,9 @@ std::vector<pid_t> find_tagged_processes(std::string_view tag);
 
 // What is left of one attempt: its process group, and tagged processes that
 // left it. Without `full_scan` only the engine's adopted children are looked
-// at (cheap: a step that ends cleanly pays for this on every attempt).
+// at (cheap: a step that ends cleanly pays for this on every attempt); the
+// processes the engine started itself and has not reaped (`started`, sorted)
+// are the main processes of other attempts, and are passed over.
 struct Stragglers {
   bool group_alive = false;
   std::vector<pid_t> tagged;
@@ -45,7 +47,8 @@ struct Stragglers {
   size_t uncertain = 0;
   bool empty() const { return !group_alive && tagged.empty(); }
 };
-Stragglers find_stragglers(pid_t pgid, std::string_view tag, bool full_scan);
+Stragglers find_stragglers(pid_t pgid, std::string_view tag, bool full_scan,
+                           const std::vector<pid_t>& started = {});
 
 // Sends `sig` to a tagged process and, when it leads a group of its own, to
 // that group.

@@ -17,15 +17,16 @@ StepLog::~StepLog() {
   close();
 }
 
-bool StepLog::open(const std::string& path, std::string* error) {
+void StepLog::open(std::string path) {
   close();
-  fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (fd_ < 0 && error) *error = "cannot open step log " + path + ": " + std::strerror(errno);
-  return fd_ >= 0;
+  path_ = std::move(path);
+  keep_ = false;
+  error_.clear();
 }
 
 void StepLog::write_line(std::chrono::system_clock::time_point ts, bool is_stderr,
                          std::string_view line) {
+  keep_ = true;
   append(ts, is_stderr ? "err| " : "out| ", line);
 }
 
@@ -35,7 +36,7 @@ void StepLog::write_note(std::chrono::system_clock::time_point ts, std::string_v
 
 void StepLog::append(std::chrono::system_clock::time_point ts, std::string_view tag,
                      std::string_view line) {
-  if (fd_ < 0) return;
+  if (path_.empty()) return;
   buffer_ += format_rfc3339(ts);
   buffer_ += ' ';
   buffer_ += tag;
@@ -45,6 +46,11 @@ void StepLog::append(std::chrono::system_clock::time_point ts, std::string_view 
 }
 
 void StepLog::flush() {
+  if (buffer_.empty() || !keep_ || path_.empty()) return;
+  if (fd_ < 0 && error_.empty()) {
+    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd_ < 0) error_ = "cannot open step log " + path_ + ": " + std::strerror(errno);
+  }
   size_t done = 0;
   while (fd_ >= 0 && done < buffer_.size()) {
     ssize_t n = ::write(fd_, buffer_.data() + done, buffer_.size() - done);
@@ -56,9 +62,9 @@ void StepLog::flush() {
 }
 
 void StepLog::close() {
-  if (fd_ < 0) return;
   flush();
-  ::close(fd_);
+  buffer_.clear();
+  if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
 }
 

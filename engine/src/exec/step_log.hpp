@@ -91,6 +91,11 @@ class LineSplitter {
 // A step's log file: every line of stdout and stderr, interleaved as read,
 // each with its time and stream: "2026-11-21T15:30:12.345Z out| text".
 // Buffered; never holds more than a small buffer in memory.
+//
+// The file is created with the first line the step prints, or at close()
+// when keep() was called: a step that printed nothing and succeeded at its
+// first attempt leaves no file (its start and end are in the audit log and
+// the history), and costs no file creation.
 class StepLog {
  public:
   StepLog() = default;
@@ -98,20 +103,27 @@ class StepLog {
   StepLog& operator=(const StepLog&) = delete;
   ~StepLog();
 
-  // Opens `path` for appending (mode 0600). False with `error` set otherwise.
-  bool open(const std::string& path, std::string* error);
-  bool is_open() const { return fd_ >= 0; }
+  // Sets the file to append to (mode 0600) once there is something to keep.
+  void open(std::string path);
   void write_line(std::chrono::system_clock::time_point ts, bool is_stderr, std::string_view line);
-  // A line from the engine itself: "… ---| attempt 2 of 3".
+  // A line from the engine itself: "… ---| attempt 2 of 3". Kept only with
+  // the step's output, or after keep().
   void write_note(std::chrono::system_clock::time_point ts, std::string_view note);
+  // The notes are worth a file of their own (the step failed, or retried).
+  void keep() { keep_ = true; }
   void flush();
   void close();
+  // Why the file could not be written; empty while all is well.
+  const std::string& error() const { return error_; }
 
  private:
   void append(std::chrono::system_clock::time_point ts, std::string_view tag,
               std::string_view line);
+  std::string path_;
   int fd_ = -1;
+  bool keep_ = false;
   std::string buffer_;
+  std::string error_;
 };
 
 }  // namespace runbook::exec

@@ -1,7 +1,6 @@
 // The life of one unit (a step, a rollback or a hook): attempts, timeouts,
 // retries, and its end. Part of Executor; see executor.hpp.
 
-#include <fcntl.h>
 #include <unistd.h>
 #include <boost/asio/post.hpp>
 
@@ -73,12 +72,7 @@ bool Executor::announce_unit(Unit& unit) {
     start_order_.push_back({unit.step_index, unit.item_index, unit.item});
   unit.started = std::chrono::steady_clock::now();
   unit.log_path = run_dir_ + "/" + log_file_name(unit);
-  std::string error;
-  if (!unit.log.open(unit.log_path, &error)) {
-    Event w = event(EventKind::warning, &unit);
-    w.message = error;
-    emit(w);
-  }
+  unit.log.open(unit.log_path);
   if (unit.body->kind == ActionKind::uses) {
     unit.plugin = options_.plugins ? options_.plugins->find(unit.body->uses) : nullptr;
     if (!unit.plugin) {
@@ -117,6 +111,7 @@ bool Executor::announce_unit(Unit& unit) {
 
 void Executor::prepare_attempt(Unit& unit) {
   ++unit.attempt;
+  if (unit.attempt > 1) unit.log.keep();
   unit.attempt_timed_out = false;
   unit.exit_code.reset();
   unit.signal = 0;
@@ -159,9 +154,9 @@ std::shared_ptr<RunningAttempt> Executor::start_process(Unit& unit) {
   ProcessSpec spec;
   spec.argv = unit.argv;
   std::string outputs = output_file(unit);
-  // Each attempt starts with an empty outputs file.
-  if (int fd = ::open(outputs.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600); fd >= 0)
-    ::close(fd);
+  // Each attempt starts with no outputs file: the step creates it when it
+  // writes an output, and a step that writes none costs no file.
+  if (unit.attempt > 1) ::unlink(outputs.c_str());
   spec.env = env_->for_attempt(unit.step_env, unit.id, unit.attempt, outputs);
   spec.workdir = unit.workdir;
   spec.tag = options_.run_id + "/" + log_file_name(unit) + "/" + std::to_string(unit.attempt);
@@ -385,7 +380,13 @@ void Executor::end_unit(Unit& unit, StepState state) {
     result.exit_code = unit.exit_code;
   }
   unit.log.write_note(std::chrono::system_clock::now(), std::string("ended: ") + to_string(state));
+  if (state != StepState::succeeded) unit.log.keep();
   unit.log.close();
+  if (!unit.log.error().empty()) {
+    Event w = event(EventKind::warning, &unit);
+    w.message = unit.log.error();
+    emit(w);
+  }
   Event e = event(ended_kind(unit.role), &unit);
   e.exit_code = unit.exit_code;
   e.signal = unit.signal;

@@ -81,11 +81,10 @@ class AuditSink : public EventSink {
     } else if (!e.message.empty()) {
       r.add("message", e.message);  // warnings, confirmations, and kinds added later
     }
+    // Made durable by flush(), which the executor calls before it starts a
+    // process and at the end of each turn of its loop: the records of a
+    // wave of steps share one fsync.
     log_.append(std::move(r));
-    // Starts are made durable by the executor's flush() just before it
-    // spawns, so that a wave of steps pays one fsync. What ended is written
-    // at once: nothing else would flush it before the next start.
-    if (!is_start(e.kind)) log_.flush();
   }
 
   void flush() override { log_.flush(); }

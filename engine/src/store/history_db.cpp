@@ -97,8 +97,12 @@ CREATE TABLE IF NOT EXISTS hooks (
   message TEXT,
   PRIMARY KEY (run_id, hook_id)
 );
-PRAGMA user_version = 1;
 )sql";
+
+// The version of the schema above with the columns added since; a database
+// at this version needs no CREATE or ALTER.
+constexpr long long kSchemaVersion = 2;
+constexpr const char* kSchemaVersionPragma = "PRAGMA user_version = 2";
 
 // Databases made by an earlier version gain the columns added since.
 void add_missing_columns(Database& db) {
@@ -133,10 +137,20 @@ std::unique_ptr<Database> open_history_for_writing(const std::string& state_dir)
   auto db =
       std::make_unique<Database>(history_db_path(state_dir), Database::Mode::read_write_create);
   db->exec("PRAGMA journal_mode = WAL");
-  db->exec("PRAGMA synchronous = FULL");
+  db->exec("PRAGMA synchronous = NORMAL");
+  // The WAL is kept between runs and checkpointed as it grows, not each time
+  // a run ends: a short run costs no checkpoint and no new WAL file.
+  int on = 1;
+  sqlite3_file_control(db->handle(), "main", SQLITE_FCNTL_PERSIST_WAL, &on);
+  sqlite3_db_config(db->handle(), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
+  {
+    Statement version = db->prepare("PRAGMA user_version");
+    if (version.step() && version.integer(0) >= kSchemaVersion) return db;
+  }
   Transaction schema(*db);
   db->exec(kSchema);
   add_missing_columns(*db);
+  db->exec(kSchemaVersionPragma);
   schema.commit();
   return db;
 }

@@ -12,8 +12,10 @@
 namespace runbook::store {
 
 // Opens STATE/history.db, creating it and its schema when missing: WAL
-// journal (readers never block the writer), synchronous=FULL (a committed
-// step start survives a power cut: resume relies on it). Throws SqliteError.
+// journal (readers never block the writer), synchronous=NORMAL: a commit
+// survives the engine being killed, and the database stays consistent after a
+// power cut, which may lose the last commits. What must survive a power cut
+// is in the audit log, fsync'd before each step starts. Throws SqliteError.
 std::unique_ptr<Database> open_history_for_writing(const std::string& state_dir);
 
 // Opens an existing history for queries; nullptr when there is none yet.

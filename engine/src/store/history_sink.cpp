@@ -1,6 +1,7 @@
 // The history as an event sink: each event becomes an insert or update in
-// history.db. Writes are grouped in transactions: the starts of a wave are
-// committed together at flush(), every other event is committed at once.
+// history.db. Writes are grouped in one transaction per flush(), which the
+// executor calls before it starts processes and at the end of each turn of
+// its loop.
 
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -43,16 +44,6 @@ class HistorySink : public EventSink {
       if (!transaction_) transaction_ = std::make_unique<Transaction>(*db_);
       record(e);
     });
-    switch (e.kind) {
-      case EventKind::run_started:
-      case EventKind::step_started:
-      case EventKind::attempt_started:
-      case EventKind::rollback_started:
-      case EventKind::hook_started:
-        break;  // committed at flush(), just before the processes start
-      default:
-        commit();
-    }
   }
 
   void flush() override { commit(); }
@@ -87,10 +78,9 @@ class HistorySink : public EventSink {
         run_started(e, ts);
         break;
       case EventKind::step_started:
-        db_->prepare(
+        db_->cached(
                "INSERT INTO steps (run_id, step_id, start_order, state, started_at, log_path) "
-               "VALUES (?1, ?2, (SELECT coalesce(max(start_order), 0) + 1 FROM steps WHERE "
-               "run_id = ?1), 'running', ?3, ?4) "
+               "VALUES (?1, ?2, ?5, 'running', ?3, ?4) "
                "ON CONFLICT (run_id, step_id) DO UPDATE SET start_order = excluded.start_order, "
                "state = 'running', started_at = excluded.started_at, ended_at = NULL, "
                "exit_code = NULL, signal = NULL, duration_ms = NULL, message = NULL, "
@@ -99,11 +89,12 @@ class HistorySink : public EventSink {
             .bind(2, e.step_id)
             .bind(3, ts)
             .bind(4, e.log_path)
+            .bind(5, ++last_start_order_)
             .run();
         break;
       case EventKind::attempt_started:
         if (std::string_view(e.of) != "step") break;  // not the step's own attempts
-        db_->prepare(
+        db_->cached(
                "INSERT OR REPLACE INTO attempts (run_id, step_id, attempt, state, started_at) "
                "VALUES (?, ?, ?, 'running', ?)")
             .bind(1, e.run_id)
@@ -114,7 +105,7 @@ class HistorySink : public EventSink {
         break;
       case EventKind::attempt_ended:
         if (std::string_view(e.of) != "step") break;  // not the step's own attempts
-        db_->prepare(
+        db_->cached(
                "INSERT INTO attempts (run_id, step_id, attempt, state, started_at, ended_at, "
                "exit_code, signal, duration_ms, message) VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, "
                "?8, ?9) ON CONFLICT (run_id, step_id, attempt) DO UPDATE SET state = "
@@ -135,7 +126,7 @@ class HistorySink : public EventSink {
       case EventKind::step_ended:
         // A step that an earlier process of a resumed run recorded as
         // succeeded keeps its times.
-        db_->prepare(
+        db_->cached(
                "INSERT INTO steps (run_id, step_id, state, ended_at, exit_code, signal, "
                "duration_ms, message, log_path, outputs) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
                "?9, ?10) ON CONFLICT (run_id, step_id) DO UPDATE SET state = excluded.state, "
@@ -158,7 +149,7 @@ class HistorySink : public EventSink {
         break;
       case EventKind::rollback_started:
         rollback_seen_ = true;
-        db_->prepare(
+        db_->cached(
                "INSERT OR REPLACE INTO rollbacks (run_id, step_id, state, started_at, log_path) "
                "VALUES (?, ?, 'running', ?, ?)")
             .bind(1, e.run_id)
@@ -172,7 +163,7 @@ class HistorySink : public EventSink {
         ended("rollbacks", "step_id", e, ts);
         break;
       case EventKind::hook_started:
-        db_->prepare(
+        db_->cached(
                "INSERT OR REPLACE INTO hooks (run_id, hook_id, start_order, state, started_at, "
                "log_path) VALUES (?1, ?2, (SELECT coalesce(max(start_order), 0) + 1 FROM hooks "
                "WHERE run_id = ?1), 'running', ?3, ?4)")
@@ -203,7 +194,7 @@ class HistorySink : public EventSink {
                       ") DO UPDATE SET state = excluded.state, ended_at = excluded.ended_at, "
                       "exit_code = excluded.exit_code, signal = excluded.signal, duration_ms = "
                       "excluded.duration_ms, message = excluded.message";
-    db_->prepare(sql.c_str())
+    db_->cached(sql)
         .bind(1, e.run_id)
         .bind(2, e.step_id)
         .bind(3, to_string(e.state))
@@ -218,6 +209,12 @@ class HistorySink : public EventSink {
 
   void run_started(const Event& e, const std::string& ts) {
     rollback_only_ = e.rollback_only;
+    // A resumed run numbers its starts after those of its earlier processes.
+    Statement& last =
+        db_->cached("SELECT coalesce(max(start_order), 0) FROM steps WHERE run_id = ?1");
+    last.bind(1, e.run_id);
+    last_start_order_ = last.step() ? last.integer(0) : 0;
+    last.reset();
     const long pid = long(::getpid());
     std::optional<long long> pid_start;
     if (auto info = store::process_info(pid)) pid_start = info->start_ticks;
@@ -235,7 +232,7 @@ class HistorySink : public EventSink {
         "host, pid, pid_start, started_at, state, rollback_state) VALUES (?1, ?2, ?3, ?4, ?5, "
         "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) ON CONFLICT (id) DO UPDATE SET " +
         on_conflict;
-    db_->prepare(sql.c_str())
+    db_->cached(sql)
         .bind(1, e.run_id)
         .bind(2, e.runbook_name)
         .bind(3, e.runbook_path)
@@ -261,7 +258,7 @@ class HistorySink : public EventSink {
     if (rollback_only_) {
       // `runbook rollback` keeps the run's own outcome unless its rollback
       // failed.
-      db_->prepare(
+      db_->cached(
              "UPDATE runs SET state = CASE WHEN ?2 = 'rollback_failed' THEN ?2 ELSE state END, "
              "rollback_state = ?3, rolled_back_at = ?4 WHERE id = ?1")
           .bind(1, e.run_id)
@@ -271,7 +268,7 @@ class HistorySink : public EventSink {
           .run();
       return;
     }
-    db_->prepare(
+    db_->cached(
            "UPDATE runs SET state = ?2, ended_at = ?3, exit_code = ?4, message = ?5, "
            "rollback_state = coalesce(?6, rollback_state), rolled_back_at = coalesce(?7, "
            "rolled_back_at) WHERE id = ?1")
@@ -289,6 +286,7 @@ class HistorySink : public EventSink {
   Actor actor_;
   std::unique_ptr<Database> db_;
   std::unique_ptr<Transaction> transaction_;
+  long long last_start_order_ = 0;  // of this run's steps
   bool rollback_only_ = false, rollback_seen_ = false, rollback_failed_ = false;
   bool warned_ = false;
 };

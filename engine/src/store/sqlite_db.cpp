@@ -23,6 +23,7 @@ Database::Database(const std::string& path, Mode mode) : path_(path) {
 }
 
 Database::~Database() {
+  cache_.clear();  // finalized before the connection closes
   sqlite3_close_v2(db_);
 }
 
@@ -37,6 +38,16 @@ void Database::exec(const char* sql) {
 
 Statement Database::prepare(const char* sql) {
   return Statement(*this, sql);
+}
+
+Statement& Database::cached(const std::string& sql) {
+  std::unique_ptr<Statement>& statement = cache_[sql];
+  if (!statement) {
+    statement = std::make_unique<Statement>(*this, sql.c_str());
+  } else {
+    statement->reset();  // a use that threw may have left it stepped or bound
+  }
+  return *statement;
 }
 
 Statement::Statement(Database& db, const char* sql) : db_(&db) {

@@ -6,10 +6,12 @@
 
 #include <sqlite3.h>
 
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 namespace runbook::store {
 
@@ -32,12 +34,17 @@ class Database {
 
   void exec(const char* sql);
   Statement prepare(const char* sql);
+  // The statement for `sql`, prepared on first use and kept for the life of
+  // the connection (a writer that runs the same few statements for every
+  // step parses each once), reset and ready to bind.
+  Statement& cached(const std::string& sql);
   sqlite3* handle() const { return db_; }
   const std::string& path() const { return path_; }
 
  private:
   sqlite3* db_ = nullptr;
   std::string path_;
+  std::unordered_map<std::string, std::unique_ptr<Statement>> cache_;
 };
 
 class Statement {
