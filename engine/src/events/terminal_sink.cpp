@@ -36,6 +36,7 @@ struct StepRow {
 class TerminalSink : public EventSink {
  public:
   explicit TerminalSink(const TerminalOptions& o) : o_(o) {}
+  ~TerminalSink() override { std::fflush(o_.out); }
 
   std::optional<Duration> tick_interval() const override {
     if (o_.live) return Duration(100);
@@ -141,8 +142,13 @@ class TerminalSink : public EventSink {
         break;
     }
     if (o_.live && e.kind != EventKind::output) redraw();
-    std::fflush(o_.out);
+    // A question must show before the answer is read; the rest is written
+    // at flush(), once per turn of the executor's loop: a step printing
+    // many lines costs a write per chunk it printed, not one a line.
+    if (o_.live || e.kind == EventKind::confirm_asked) std::fflush(o_.out);
   }
+
+  void flush() override { std::fflush(o_.out); }
 
  private:
   StepRow& row_for(const std::string& id) {

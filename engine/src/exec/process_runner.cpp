@@ -92,6 +92,7 @@ std::string_view path_of(const std::vector<std::string>& env) {
   return "/usr/local/bin:/usr/bin:/bin";
 }
 
+constexpr size_t kMaxReadBuffer = 64 * 1024;
 constexpr auto kSweepInterval = std::chrono::milliseconds(20);
 constexpr auto kUncertainWindow = std::chrono::milliseconds(200);
 // How long output may stay open after the process and everything tagged with
@@ -238,9 +239,11 @@ void ProcessRunner::Process::read(int index) {
   pipes_[index].async_read_some(
       asio::buffer(buffers_[index]),
       [self = shared_from_this(), index](const boost::system::error_code& ec, size_t n) {
+        std::vector<char>& buffer = self->buffers_[index];
         if (n > 0)
           self->on_output_(index == 0 ? OutputStream::out : OutputStream::err,
-                           std::string_view(self->buffers_[index].data(), n));
+                           std::string_view(buffer.data(), n));
+        if (n == buffer.size() && buffer.size() < kMaxReadBuffer) buffer.resize(kMaxReadBuffer);
         if (ec) {
           self->pipe_open_[index] = false;
           boost::system::error_code ignored;

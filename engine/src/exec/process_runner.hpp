@@ -111,7 +111,9 @@ class ProcessRunner::Process : public RunningAttempt,
   ExitHandler on_exit_;
   std::array<boost::asio::readable_pipe, 2> pipes_;
   std::array<bool, 2> pipe_open_{false, false};
-  std::array<std::array<char, 65536>, 2> buffers_;
+  // Small until a read fills one: most steps print little, and a process
+  // then costs no large allocation.
+  std::array<std::vector<char>, 2> buffers_{std::vector<char>(4096), std::vector<char>(4096)};
   boost::asio::steady_timer sweep_timer_;
   pid_t pid_ = -1;
   ProcessExit exit_;

@@ -18,18 +18,28 @@ std::string format_rfc3339(std::chrono::system_clock::time_point t) {
     std::strftime(cached, sizeof cached, "%Y-%m-%dT%H:%M:%S", &tm);
     cached_secs = secs;
   }
-  char out[40];
-  std::snprintf(out, sizeof out, "%s.%03dZ", cached, int(ms % 1000));
+  int milli = int(ms % 1000);
+  std::string out(cached);
+  out += '.';
+  out += char('0' + milli / 100);
+  out += char('0' + milli / 10 % 10);
+  out += char('0' + milli % 10);
+  out += 'Z';
   return out;
 }
 
 std::string format_clock(std::chrono::system_clock::time_point t) {
   std::time_t secs = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  localtime_r(&secs, &tm);
-  char out[16];
-  std::strftime(out, sizeof out, "%H:%M:%S", &tm);
-  return out;
+  // Local time needs the time zone rules: format once a second.
+  thread_local std::time_t cached_secs = -1;
+  thread_local char cached[16];
+  if (secs != cached_secs) {
+    std::tm tm{};
+    localtime_r(&secs, &tm);
+    std::strftime(cached, sizeof cached, "%H:%M:%S", &tm);
+    cached_secs = secs;
+  }
+  return cached;
 }
 
 std::string format_elapsed(std::chrono::milliseconds d) {
