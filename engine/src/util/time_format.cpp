@@ -5,21 +5,42 @@
 
 namespace runbook {
 
+namespace {
+
+// The text of one second, formatted again only when the second changes:
+// formatting a date is the slow part, and lines come many per second.
+class SecondCache {
+ public:
+  SecondCache(const char* format, bool local) : format_(format), local_(local) {}
+  const char* text(std::time_t secs) {
+    if (secs != secs_) {
+      std::tm tm{};
+      if (local_) {
+        localtime_r(&secs, &tm);
+      } else {
+        gmtime_r(&secs, &tm);
+      }
+      std::strftime(text_, sizeof text_, format_, &tm);
+      secs_ = secs;
+    }
+    return text_;
+  }
+
+ private:
+  const char* format_;
+  bool local_;
+  std::time_t secs_ = -1;
+  char text_[32] = {};
+};
+
+}  // namespace
+
 std::string format_rfc3339(std::chrono::system_clock::time_point t) {
   using namespace std::chrono;
   auto ms = duration_cast<milliseconds>(t.time_since_epoch()).count();
-  std::time_t secs = std::time_t(ms / 1000);
-  // Formatting the date is the slow part; lines come many per second.
-  thread_local std::time_t cached_secs = -1;
-  thread_local char cached[32];
-  if (secs != cached_secs) {
-    std::tm tm{};
-    gmtime_r(&secs, &tm);
-    std::strftime(cached, sizeof cached, "%Y-%m-%dT%H:%M:%S", &tm);
-    cached_secs = secs;
-  }
+  thread_local SecondCache utc("%Y-%m-%dT%H:%M:%S", /*local=*/false);
+  std::string out = utc.text(std::time_t(ms / 1000));
   int milli = int(ms % 1000);
-  std::string out(cached);
   out += '.';
   out += char('0' + milli / 100);
   out += char('0' + milli / 10 % 10);
@@ -29,17 +50,8 @@ std::string format_rfc3339(std::chrono::system_clock::time_point t) {
 }
 
 std::string format_clock(std::chrono::system_clock::time_point t) {
-  std::time_t secs = std::chrono::system_clock::to_time_t(t);
-  // Local time needs the time zone rules: format once a second.
-  thread_local std::time_t cached_secs = -1;
-  thread_local char cached[16];
-  if (secs != cached_secs) {
-    std::tm tm{};
-    localtime_r(&secs, &tm);
-    std::strftime(cached, sizeof cached, "%H:%M:%S", &tm);
-    cached_secs = secs;
-  }
-  return cached;
+  thread_local SecondCache local("%H:%M:%S", /*local=*/true);
+  return local.text(std::chrono::system_clock::to_time_t(t));
 }
 
 std::string format_elapsed(std::chrono::milliseconds d) {
