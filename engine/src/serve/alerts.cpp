@@ -24,6 +24,9 @@ extern char** environ;
 namespace runbook::serve {
 namespace {
 
+// How long a decision that starts nothing may wait to be written with others.
+constexpr auto kAuditBatch = std::chrono::milliseconds(20);
+
 // {"a":"x",…} of a label map.
 std::string labels_json(const LabelMap& labels) {
   std::string out = "{";
@@ -265,13 +268,15 @@ HttpResponse Server::receive_alerts(const AlertPayload& payload) {
     metrics_.alert_decided(answer.rule, answer.decision);
     answers.push_back(std::move(answer));
   }
-  // Decisions that start nothing are made durable together with those of
-  // the other requests read in the same turn of the loop: one fsync for a
-  // burst of alerts, not one per request.
-  if (!audit_flush_posted_) {
-    audit_flush_posted_ = true;
-    boost::asio::post(io_, [this] {
-      audit_flush_posted_ = false;
+  // Decisions that start nothing are written within kAuditBatch, together
+  // with those of every request read meanwhile: under an alert storm the log
+  // takes one fsync per batch, and no sender waits for one. What starts a
+  // run is written before it starts (above).
+  if (!audit_timer_armed_) {
+    audit_timer_armed_ = true;
+    audit_timer_.expires_after(kAuditBatch);
+    audit_timer_.async_wait([this](const boost::system::error_code&) {
+      audit_timer_armed_ = false;
       if (!audit_flush()) spdlog::error("alert decisions not recorded in the audit log");
     });
   }

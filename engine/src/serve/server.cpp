@@ -103,7 +103,8 @@ Server::Server(const ServeOptions& options, LoadedConfig loaded)
       runner_(io_),
       signals_(io_, SIGTERM, SIGINT, SIGHUP),
       schedule_timer_(io_),
-      grace_timer_(io_) {
+      grace_timer_(io_),
+      audit_timer_(io_) {
   RunQueueOptions q;
   q.program = options_.program;
   q.global_args = options_.global_args;

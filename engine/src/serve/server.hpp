@@ -139,7 +139,8 @@ class Server {
   std::unique_ptr<AlertState> alert_state_;
   std::unique_ptr<AuditLog> audit_;          // the server's own records (alerts, pauses)
   std::map<std::string, Alert> alert_runs_;  // by run id: the alert each run is for
-  bool audit_flush_posted_ = false;
+  boost::asio::steady_timer audit_timer_;    // writes the decisions that start nothing
+  bool audit_timer_armed_ = false;
   bool draining_ = false;
   bool grace_over_ = false;
   bool stopped_ = false;  // nothing is left to wait for: io_ runs out
