@@ -47,6 +47,9 @@ std::optional<Recorded> load_recorded(const std::string& state_dir, const std::s
     std::cerr << "runbook: " << error << "\n";
     return std::nullopt;
   }
+  if (!complete_from_audit_log(audit_log_path(state_dir), *run, &error))
+    std::cerr << "runbook: warning: " << error
+              << "; going by the history alone, which may miss the last steps' starts\n";
   LoadResult loaded = load_runbook_file(run->path);
   if (!loaded.ok()) {
     std::cerr << "runbook: the runbook of run " << run_id << " does not load any more:\n"

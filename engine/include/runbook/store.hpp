@@ -223,9 +223,9 @@ struct RecordedRun : RunSummary {
 };
 
 // The history as an event sink: runs, steps, attempts, rollbacks and hooks.
-// Start events are committed at flush(), every other event at once. A
-// failure is logged once (spdlog) and the run goes on: the audit log, not
-// the history, is the record that fails closed.
+// Events are committed together at flush(). A failure is logged once
+// (spdlog) and the run goes on: the audit log, not the history, is the
+// record that fails closed.
 std::unique_ptr<EventSink> make_history_sink(const std::string& state_dir,
                                              const std::string& runbook_sha256);
 
@@ -266,6 +266,14 @@ std::optional<std::vector<RunSummary>> list_runs(const std::string& state_dir,
 // no such run (`error` empty) or the database cannot be read (`error` set).
 std::optional<RecordedRun> load_run(const std::string& state_dir, const std::string& run_id,
                                     std::string* error);
+
+// Completes `run`, read from the history, with the starts and ends of its
+// steps that only the audit log holds: the history may lose its last commits
+// to a power cut, the audit log (fsync'd before each step starts) does not.
+// `runbook resume` and `runbook rollback` rely on it. An absent audit log
+// adds nothing; false with `error` set when it cannot be read.
+bool complete_from_audit_log(const std::string& audit_file, RecordedRun& run,
+                             std::string* error);
 
 // Deletes runs that ended more than `days` days ago, with their step logs
 // (runs/RUN_ID/). Returns how many runs went; nullopt with `error` on failure.

@@ -259,6 +259,8 @@ std::optional<std::vector<AuditEntry>> tail_audit_log(const std::string& file, s
   std::string chunk, partial;
   auto take = [&](std::string line) {
     if (line.empty()) return;
+    // Most lines of a long log are other runs': skip them before decoding.
+    if (!run_id.empty() && line.find(run_id) == std::string::npos) return;
     AuditEntry entry = decode_entry(std::move(line));
     if (run_id.empty() || entry.run_id == run_id) newest_first.push_back(std::move(entry));
   };

@@ -139,6 +139,58 @@ TEST_CASE("a run's steps, attempts and states are recorded and read back in star
         std::string::npos);
 }
 
+TEST_CASE("what the history lost of a run's steps is taken back from the audit log") {
+  TempDir dir;
+  const std::string audit = dir / "audit.jsonl";
+  const std::string id = "20261121-153012-0007";
+  {
+    auto history = make_history_sink(dir.path(), std::string(64, 'b'));
+    auto audit_sink = make_audit_sink(audit, std::string(64, 'b'));
+    EventFanout both;
+    both.add(history.get());
+    both.add(audit_sink.get());
+    RunEvents run(both, id);
+    run.run_started();
+    run.step_started("a");
+    run.ended(EventKind::step_ended, "a", StepState::succeeded, 0);
+    run.step_started("b");
+    both.flush();
+    // A power cut took the history's last commits: only the audit log,
+    // fsync'd before each step started, has b's end and c's start.
+    RunEvents lost(*audit_sink, id, std::chrono::system_clock::now() + std::chrono::seconds(5));
+    lost.ended(EventKind::step_ended, "b", StepState::failed, 2);
+    lost.step_started("c");
+    audit_sink->flush();
+  }
+  std::string error;
+  std::optional<RecordedRun> run = load_run(dir.path(), id, &error);
+  REQUIRE(run);
+  REQUIRE(run->find_step("b"));
+  CHECK_FALSE(run->find_step("b")->ended());
+  CHECK(run->find_step("c") == nullptr);
+
+  REQUIRE(complete_from_audit_log(audit, *run, &error));
+  CHECK(error.empty());
+  const StepRecord* a = run->find_step("a");
+  const StepRecord* b = run->find_step("b");
+  const StepRecord* c = run->find_step("c");
+  REQUIRE((a && b && c));
+  CHECK(a->state == "succeeded");
+  CHECK(b->state == "failed");
+  CHECK(b->exit_code == 2);
+  CHECK(b->ended());
+  CHECK(c->state == "running");
+  CHECK(c->started());
+  CHECK_FALSE(c->ended());
+  CHECK(run->started_steps() == std::vector<std::string>{"a", "b", "c"});
+
+  // No audit log: nothing to add, and no error.
+  std::optional<RecordedRun> again = load_run(dir.path(), id, &error);
+  REQUIRE(again);
+  CHECK(complete_from_audit_log(dir / "none.jsonl", *again, &error));
+  CHECK(again->find_step("c") == nullptr);
+}
+
 TEST_CASE("an unknown run, or no history at all, is not found and is no error") {
   TempDir dir;
   std::string error;
