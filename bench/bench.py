@@ -29,6 +29,7 @@ WORKLOADS = {
     "scale": workloads.scale,
     "output": workloads.output,
     "server": server.server,
+    "floors": workloads.floors,
 }
 
 

@@ -4,6 +4,7 @@ import json
 import os
 import shlex
 import shutil
+import time
 
 from harness import (
     MIB, Row, alternate, at_least, at_most, below, engine, fmt_list, fmt_mib, fmt_seconds,
@@ -214,3 +215,33 @@ def tree_size(path):
     for root, _, files in os.walk(path):
         total += sum(os.path.getsize(os.path.join(root, f)) for f in files)
     return total
+
+
+def floors(ctx):
+    """What a step cannot cost less than on this machine, for reading the ratios above:
+    starting `true` and waiting for it (all a step is to ninja), and appending a line to a
+    file and fsyncing it (what the durable audit log adds before each batch of starts)."""
+    count = 200 if ctx.quick else 1000
+    true = shutil.which("true") or "/bin/true"
+    spawn, sync = [], []
+    for _ in range(ctx.rounds):
+        start = time.perf_counter()
+        for _ in range(count):
+            pid = os.posix_spawn(true, [true], {})
+            os.waitpid(pid, 0)
+        spawn.append((time.perf_counter() - start) / count)
+        path = os.path.join(fresh_dir(ctx, "fsync-"), "log")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        line = b"x" * 400 + b"\n"
+        start = time.perf_counter()
+        for _ in range(count):
+            os.write(fd, line)
+            os.fsync(fd)
+        sync.append((time.perf_counter() - start) / count)
+        os.close(fd)
+    ctx.report.rows.append(Row("floor: start `true` and wait for it", fmt_seconds(median(spawn))))
+    ctx.report.rows.append(Row("floor: append a line and fsync it", fmt_seconds(median(sync))))
+    ctx.report.rounds.append(
+        f"floors: spawn and wait {fmt_list(spawn, fmt_seconds)}; "
+        f"append and fsync {fmt_list(sync, fmt_seconds)}"
+    )

@@ -1,14 +1,19 @@
 // The history as an event sink: each event becomes an insert or update in
-// history.db. Writes are grouped in one transaction per flush(), which the
-// executor calls before it starts processes and at the end of each turn of
-// its loop.
+// history.db. Events are kept in memory and written in one transaction at
+// most every kWriteEvery (at flush() or on the executor's tick), and at once
+// when a run starts or ends or a rollback starts or ends: a chain of short
+// steps pays for a commit now and then, not at every step. The history is
+// an index for people and tools; the audit log, fsync'd before every step
+// starts, is the record that `resume` and `rollback` complete it from.
 
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "runbook/store.hpp"
 #include "store/history_db.hpp"
@@ -22,9 +27,26 @@ using store::SqliteError;
 using store::Statement;
 using store::Transaction;
 
+constexpr auto kWriteEvery = std::chrono::milliseconds(100);
+constexpr size_t kMaxPending = 1000;
+
 std::optional<long long> exit_code_of(const Event& e) {
   if (!e.exit_code) return std::nullopt;
   return *e.exit_code;
+}
+
+// Events whose row must be in the history at once: what `history` shows of
+// a run that is going on, and what `rollback` goes by.
+bool is_urgent(EventKind kind) {
+  switch (kind) {
+    case EventKind::run_started:
+    case EventKind::run_ended:
+    case EventKind::rollback_started:
+    case EventKind::rollback_ended:
+      return true;
+    default:
+      return false;
+  }
 }
 
 class HistorySink : public EventSink {
@@ -36,17 +58,24 @@ class HistorySink : public EventSink {
     guard([&] { db_ = store::open_history_for_writing(state_dir_); });
   }
 
-  ~HistorySink() override { commit(); }
+  ~HistorySink() override { write_pending(); }
 
   void on_event(const Event& e) override {
     if (e.kind == EventKind::output || !db_) return;
-    guard([&] {
-      if (!transaction_) transaction_ = std::make_unique<Transaction>(*db_);
-      record(e);
-    });
+    pending_.push_back(e);
+    urgent_ = urgent_ || is_urgent(e.kind);
   }
 
-  void flush() override { commit(); }
+  void flush() override {
+    if (urgent_ || pending_.size() >= kMaxPending ||
+        std::chrono::steady_clock::now() - last_write_ >= kWriteEvery)
+      write_pending();
+  }
+
+  std::optional<Duration> tick_interval() const override {
+    return std::chrono::duration_cast<Duration>(kWriteEvery);
+  }
+  void on_tick() override { write_pending(); }
 
  private:
   template <class F>
@@ -54,7 +83,6 @@ class HistorySink : public EventSink {
     try {
       f();
     } catch (const std::exception& e) {
-      transaction_.reset();  // rolls back what this batch wrote
       if (!warned_) {
         warned_ = true;
         spdlog::warn("run history not recorded in {}: {}", history_db_path(state_dir_), e.what());
@@ -62,12 +90,18 @@ class HistorySink : public EventSink {
     }
   }
 
-  void commit() {
-    if (!transaction_) return;
+  // Writes what came since the last write in one transaction (rolled back
+  // whole if any of it fails).
+  void write_pending() {
+    if (pending_.empty() || !db_) return;
     guard([&] {
-      transaction_->commit();
-      transaction_.reset();
+      Transaction transaction(*db_);
+      for (const Event& e : pending_) record(e);
+      transaction.commit();
     });
+    pending_.clear();
+    urgent_ = false;
+    last_write_ = std::chrono::steady_clock::now();
   }
 
   void record(const Event& e) {
@@ -285,7 +319,9 @@ class HistorySink : public EventSink {
   std::string state_dir_, sha256_;
   Actor actor_;
   std::unique_ptr<Database> db_;
-  std::unique_ptr<Transaction> transaction_;
+  std::vector<Event> pending_;
+  bool urgent_ = false;
+  std::chrono::steady_clock::time_point last_write_;
   long long last_start_order_ = 0;  // of this run's steps
   bool rollback_only_ = false, rollback_seen_ = false, rollback_failed_ = false;
   bool warned_ = false;
