@@ -1,8 +1,6 @@
 // Resolving a run's params: gather what was given, type it by the param's
 // declaration, fill in secrets and defaults, then check every constraint.
 
-#include <yaml-cpp/yaml.h>
-
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -23,6 +21,7 @@ namespace {
 
 constexpr size_t kMaxParamsFileBytes = 16 * 1024 * 1024;
 constexpr size_t kMaxSecretFileBytes = 1024 * 1024;
+constexpr int kMaxParamsDepth = 500;
 
 // One value given for a param, with where it came from for diagnostics.
 struct Given {
@@ -30,7 +29,7 @@ struct Given {
   Kind kind = Kind::text;
   std::string text;
   Value value;
-  YAML::Node node;
+  load::yaml::Node node;
   std::string file;  // "" for the command line
   Mark mark;
   std::string origin;  // "-p", "the params file", …
@@ -122,7 +121,8 @@ std::optional<Value> from_typed(const Param& p, const Value& v) {
   return std::nullopt;
 }
 
-std::optional<Value> from_yaml(const Param& p, const YAML::Node& node, const std::string& file) {
+std::optional<Value> from_yaml(const Param& p, const load::yaml::Node& node,
+                               const std::string& file) {
   switch (p.type) {
     case ParamType::string:
     case ParamType::secret:
@@ -206,14 +206,18 @@ class Resolver {
       diags_.error(path, {}, "cannot read the params file: " + error);
       return;
     }
-    YAML::Node root;
-    try {
-      root = YAML::Load(*text);
-    } catch (const YAML::Exception& e) {
-      diags_.error(path, Mark{e.mark.line + 1, e.mark.column + 1},
-                   "the params file is not valid YAML or JSON: " + e.msg);
+    std::vector<load::yaml::Node> documents;
+    load::yaml::ParseError parse_error;
+    if (!load::yaml::parse(*text, kMaxParamsDepth, &documents, &parse_error)) {
+      std::string_view why = parse_error.message;
+      if (why.starts_with("invalid YAML: ")) why.remove_prefix(14);
+      Mark mark;
+      if (!parse_error.mark.is_null())
+        mark = Mark{parse_error.mark.line + 1, parse_error.mark.column + 1};
+      diags_.error(path, mark, "the params file is not valid YAML or JSON: " + std::string(why));
       return;
     }
+    load::yaml::Node root = documents.empty() ? load::yaml::Node() : documents.front();
     if (!root || root.IsNull()) return;
     if (!root.IsMap()) {
       diags_.error(
@@ -221,7 +225,8 @@ class Resolver {
           "the params file must be a map of param names to values, not " + load::describe(root));
       return;
     }
-    for (const auto& item : root) {
+    for (auto it = root.begin(); it != root.end(); ++it) {
+      const auto& item = it.pair();
       if (!item.first.IsScalar()) {
         diags_.error(path, load::mark_of(item.first), "param names must be strings");
         continue;

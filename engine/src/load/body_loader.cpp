@@ -12,7 +12,7 @@ constexpr int kMaxAttempts = 10'000;
 // Records where each argument of `with:` is written, for diagnostics a
 // plugin reports by path. Bounded: marks past the limits fall back to the
 // nearest recorded one.
-void mark_with(YamlReader& r, const YAML::Node& node, const std::string& path,
+void mark_with(YamlReader& r, const yaml::Node& node, const std::string& path,
                std::map<std::string, Mark>& marks, int depth) {
   if (depth > 8 || marks.size() > 4096) return;
   if (node.IsMap()) {

@@ -59,7 +59,7 @@ void load_hooks(YamlReader& r, const Entry& e, const std::vector<Entry>& default
 }
 
 // Reads the top-level map into `rb`, reporting what is wrong or missing.
-void load_top_level(YamlReader& r, const YAML::Node& root, Runbook& rb) {
+void load_top_level(YamlReader& r, const load::yaml::Node& root, Runbook& rb) {
   const std::vector<Entry> entries = r.entries(root);
   const Entry* steps = nullptr;
   const Entry* hooks = nullptr;
@@ -153,7 +153,7 @@ void tidy(Diagnostics& diags) {
 LoadResult load_parsed_text(std::string_view text, const std::string& path) {
   LoadResult result;
   if (!load::check_source_text(text, path, result.diagnostics)) return result;
-  std::optional<YAML::Node> root = load::parse_yaml(text, path, result.diagnostics);
+  std::optional<load::yaml::Node> root = load::parse_yaml(text, path, result.diagnostics);
   if (!root) return result;
   if (!*root || root->IsNull()) {
     result.diagnostics.error(path, {}, "the runbook is empty",

@@ -36,7 +36,7 @@ const std::vector<std::string_view>& param_keys() {
 
 // A value read for a param of type `type`: strings take any scalar as written
 // (a port written 8080 is the string "8080"); the others must have their type.
-std::optional<Value> typed_value(YamlReader& r, const YAML::Node& node, ParamType type,
+std::optional<Value> typed_value(YamlReader& r, const yaml::Node& node, ParamType type,
                                  std::string_view name) {
   switch (type) {
     case ParamType::string:
@@ -149,7 +149,7 @@ Param load_param(YamlReader& r, const Entry& e) {
         r.error(value_mark(f), "'allowed' must be a list of values, not " + describe(f.value));
         continue;
       }
-      for (const YAML::Node& item : f.value) {
+      for (const yaml::Node& item : f.value) {
         if (auto v = typed_value(r, item, p.type, "allowed")) {
           p.allowed.push_back(std::move(*v));
         } else {

@@ -111,7 +111,7 @@ std::vector<Entry> with_defaults(std::vector<Entry> own, const std::vector<Entry
   return own;
 }
 
-std::optional<Step> load_step(YamlReader& r, YamlReader& muted, const YAML::Node& node,
+std::optional<Step> load_step(YamlReader& r, YamlReader& muted, const yaml::Node& node,
                               const std::vector<Entry>& defaults, StepRole role,
                               std::string_view list_name, size_t index) {
   const std::string number = "step #" + std::to_string(index + 1) +
@@ -187,7 +187,7 @@ std::vector<Step> load_steps(YamlReader& r, const Entry& e, const std::vector<En
   YamlReader muted = r.muted();
   steps.reserve(e.value.size());
   size_t index = 0;
-  for (const YAML::Node& node : e.value) {
+  for (const yaml::Node& node : e.value) {
     if (std::optional<Step> step = load_step(r, muted, node, defaults, role, list_name, index++)) {
       steps.push_back(std::move(*step));
     }

@@ -9,8 +9,8 @@
 
 namespace runbook::load {
 
-Mark mark_of(const YAML::Node& node) {
-  const YAML::Mark m = node.Mark();
+Mark mark_of(const yaml::Node& node) {
+  const yaml::Mark m = node.GetMark();
   if (m.is_null() || m.line < 0) return {};
   return Mark{m.line + 1, m.column + 1};
 }
@@ -20,7 +20,7 @@ Mark value_mark(const Entry& e) {
   return mark_of(e.value);
 }
 
-std::string describe(const YAML::Node& node) {
+std::string describe(const yaml::Node& node) {
   if (!node || node.IsNull()) return "empty";
   if (node.IsMap()) return "a map";
   if (node.IsSequence()) return "a list";
@@ -29,7 +29,7 @@ std::string describe(const YAML::Node& node) {
   return "'" + text + "'";
 }
 
-bool is_plain(const YAML::Node& node) {
+bool is_plain(const yaml::Node& node) {
   return node.IsScalar() && node.Tag() == "?";
 }
 
@@ -107,7 +107,7 @@ std::optional<double> parse_double(std::string_view s) {
   return d;
 }
 
-Value scalar_value(const YAML::Node& node) {
+Value scalar_value(const yaml::Node& node) {
   const std::string& s = node.Scalar();
   const std::string& tag = node.Tag();
   if (tag == "?") {
@@ -133,7 +133,7 @@ void YamlReader::error(Mark mark, std::string message, std::string hint) {
   if (diags_ != nullptr) diags_->error(file_, mark, std::move(message), std::move(hint));
 }
 
-bool YamlReader::spend(size_t n, const YAML::Node& at) {
+bool YamlReader::spend(size_t n, const yaml::Node& at) {
   if (budget_->nodes_left >= n) {
     budget_->nodes_left -= n;
     return true;
@@ -146,11 +146,11 @@ bool YamlReader::spend(size_t n, const YAML::Node& at) {
   return false;
 }
 
-std::vector<Entry> YamlReader::entries(const YAML::Node& map, int merge_depth) {
+std::vector<Entry> YamlReader::entries(const yaml::Node& map, int merge_depth) {
   std::vector<Entry> out;
   if (!map.IsMap() || !spend(map.size() + 1, map)) return out;
   out.reserve(map.size());
-  std::vector<YAML::Node> merged;
+  std::vector<yaml::Node> merged;
   // Most maps are small: a linear scan finds duplicates faster than hashing,
   // until they are not (a runbook with thousands of params or env entries).
   std::unordered_map<std::string, size_t> index;
@@ -167,19 +167,19 @@ std::vector<Entry> YamlReader::entries(const YAML::Node& map, int merge_depth) {
   };
 
   for (auto it = map.begin(); it != map.end(); ++it) {
-    const YAML::Node key = it->first;
+    const yaml::Node key = it->first;
     if (!key.IsScalar()) {
       error(mark_of(key), "map keys must be strings, not " + describe(key));
       continue;
     }
     if (key.Scalar() == "<<" && is_plain(key)) {
-      const YAML::Node source = it->second;
+      const yaml::Node source = it->second;
       if (source.IsMap()) {
         merged.push_back(source);
       } else if (source.IsSequence() &&
                  std::all_of(source.begin(), source.end(),
-                             [](const YAML::Node& n) { return n.IsMap(); })) {
-        for (const YAML::Node& n : source) merged.push_back(n);
+                             [](const yaml::Node& n) { return n.IsMap(); })) {
+        for (const yaml::Node& n : source) merged.push_back(n);
       } else {
         error(mark_of(source), "'<<' must merge a map or a list of maps, not " + describe(source));
       }
@@ -199,7 +199,7 @@ std::vector<Entry> YamlReader::entries(const YAML::Node& map, int merge_depth) {
           "merge keys ('<<') are nested more than " + std::to_string(kMaxMergeDepth) + " deep");
     return out;
   }
-  for (const YAML::Node& source : merged) {
+  for (const yaml::Node& source : merged) {
     for (Entry& e : entries(source, merge_depth + 1)) {
       if (find(e.key) != nullptr) continue;
       e.from_merge = true;
@@ -286,7 +286,7 @@ std::optional<std::vector<Text>> YamlReader::text_list(const Entry& e, std::stri
   std::vector<Text> out;
   out.reserve(e.value.size());
   bool ok = true;
-  for (const YAML::Node& item : e.value) {
+  for (const yaml::Node& item : e.value) {
     if (!item.IsScalar()) {
       error(item.IsNull() ? value_mark(e) : mark_of(item),
             "'" + std::string(name) + "' items must be strings, not " + describe(item));
@@ -307,7 +307,7 @@ std::optional<std::vector<int>> YamlReader::int_list(const Entry& e, std::string
   }
   std::vector<int> out;
   bool ok = true;
-  for (const YAML::Node& item : e.value) {
+  for (const yaml::Node& item : e.value) {
     std::optional<int64_t> i;
     if (item.IsScalar()) i = parse_int(item.Scalar());
     if (!i || *i < min || *i > max) {
@@ -356,7 +356,7 @@ std::optional<EnvList> YamlReader::env(const Entry& e, std::string_view name) {
   return out;
 }
 
-std::optional<Value> YamlReader::value(const YAML::Node& node, std::string_view name, int depth) {
+std::optional<Value> YamlReader::value(const yaml::Node& node, std::string_view name, int depth) {
   if (!spend(1, node)) return std::nullopt;
   if (!node || node.IsNull()) return Value();
   if (node.IsScalar()) return scalar_value(node);
@@ -370,7 +370,7 @@ std::optional<Value> YamlReader::value(const YAML::Node& node, std::string_view 
   if (node.IsSequence()) {
     Value::List list;
     list.reserve(node.size());
-    for (const YAML::Node& item : node) {
+    for (const yaml::Node& item : node) {
       std::optional<Value> v = value(item, name, depth + 1);
       if (!v) return std::nullopt;
       list.push_back(std::move(*v));

@@ -3,7 +3,7 @@
 // Reading a parsed YAML tree into model values, with a diagnostic for every
 // value of the wrong shape. Internal to the loader.
 
-#include <yaml-cpp/yaml.h>
+#include "load/yaml_node.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -21,21 +21,21 @@ namespace runbook::load {
 // One key of a YAML map, after merge keys (`<<`) are resolved.
 struct Entry {
   std::string key;
-  YAML::Node key_node;
-  YAML::Node value;
+  yaml::Node key_node;
+  yaml::Node value;
   bool from_defaults = false;  // merged in from `defaults:`, not written in the step
   bool from_merge = false;     // merged in by a `<<` key, from a map written elsewhere
 };
 
-// yaml-cpp marks are 0-based and -1 when unknown; ours are 1-based and 0.
-Mark mark_of(const YAML::Node& node);
+// yaml::Mark is 0-based and -1 when unknown; ours are 1-based and 0.
+Mark mark_of(const yaml::Node& node);
 
 // Where an entry's value is: its own mark, or the key's when the value is
-// empty (yaml-cpp places an empty value on the next token, often a line down).
+// empty (an empty value may be placed on the next token, often a line down).
 Mark value_mark(const Entry& e);
 
 // How a node reads in an error: "a map", "a list", "empty", or "'text'".
-std::string describe(const YAML::Node& node);
+std::string describe(const yaml::Node& node);
 
 // Limits on the work one document may cause, shared by every reader of it:
 // aliases can make a small file expand exponentially or refer to themselves.
@@ -63,7 +63,7 @@ class YamlReader {
   // The keys of a map in file order, with `<<: *base` and `<<: [*a, *b]`
   // merged in: explicit keys win over merged ones, and earlier maps in a merge
   // list over later ones. Reports duplicate and non-string keys.
-  std::vector<Entry> entries(const YAML::Node& map) { return entries(map, 0); }
+  std::vector<Entry> entries(const yaml::Node& map) { return entries(map, 0); }
 
   // Reports `e` as an unknown key `where` ("in step 'build'"), suggesting
   // the nearest of `known`.
@@ -89,15 +89,15 @@ class YamlReader {
 
   // Any YAML as a Value: plain scalars become null, booleans, integers or
   // doubles by the YAML 1.2 core schema, quoted ones strings.
-  std::optional<Value> value(const YAML::Node& node, std::string_view name) {
+  std::optional<Value> value(const yaml::Node& node, std::string_view name) {
     return value(node, name, 0);
   }
 
  private:
-  std::vector<Entry> entries(const YAML::Node& map, int merge_depth);
-  std::optional<Value> value(const YAML::Node& node, std::string_view name, int depth);
+  std::vector<Entry> entries(const yaml::Node& map, int merge_depth);
+  std::optional<Value> value(const yaml::Node& node, std::string_view name, int depth);
   // Counts `n` nodes against the budget; false (reported once) when spent.
-  bool spend(size_t n, const YAML::Node& at);
+  bool spend(size_t n, const yaml::Node& at);
   void wrong(const Entry& e, std::string_view name, std::string_view expected);
 
   std::string file_;
@@ -109,7 +109,7 @@ class YamlReader {
 std::optional<int64_t> parse_int(std::string_view text);
 std::optional<bool> parse_bool(std::string_view text);
 // True for a scalar written without quotes or tags, whose type YAML infers.
-bool is_plain(const YAML::Node& node);
+bool is_plain(const yaml::Node& node);
 // An identifier of steps and runbooks: [a-z0-9][a-z0-9_-]*.
 bool is_valid_id(std::string_view id);
 

@@ -86,88 +86,27 @@ bool check_source_text(std::string_view text, const std::string& path, Diagnosti
   return true;
 }
 
-namespace {
+// Deeper than this, a document is refused: the loader walks it recursively.
+constexpr int kMaxYamlDepth = 500;
 
-// Where the quoted scalar starting at `open` ends (the closing quote), or npos.
-size_t closing_quote(std::string_view text, size_t open) {
-  char q = text[open];
-  for (size_t i = open + 1; i < text.size(); ++i) {
-    if (q == '"' && text[i] == '\\') {
-      ++i;  // an escape: the next character is not a closing quote
-      continue;
-    }
-    if (text[i] != q) continue;
-    if (q == '\'' && i + 1 < text.size() && text[i + 1] == '\'') {
-      ++i;  // '' is a quote inside a single-quoted scalar
-      continue;
-    }
-    return i;
-  }
-  return std::string_view::npos;
-}
-
-// yaml-cpp 0.7 accepts a quoted scalar that never closes and takes the rest
-// of the file as its text, silently swallowing the steps after it. Every
-// quoted scalar must have its closing quote.
-bool check_quotes_closed(const YAML::Node& root, std::string_view text, const std::string& path,
-                         Diagnostics& diags) {
-  std::vector<YAML::Node> pending{root};
-  size_t visited = 0;
-  while (!pending.empty() && ++visited < 4'000'000) {
-    YAML::Node node = pending.back();
-    pending.pop_back();
-    if (node.IsMap()) {
-      for (auto it = node.begin(); it != node.end(); ++it) {
-        pending.push_back(it->first);
-        pending.push_back(it->second);
-      }
-    } else if (node.IsSequence()) {
-      for (auto it = node.begin(); it != node.end(); ++it) pending.push_back(*it);
-    } else if (node.IsScalar() && node.Tag() == "!") {
-      YAML::Mark m = node.Mark();
-      if (m.pos < 0 || size_t(m.pos) >= text.size()) continue;
-      size_t open = size_t(m.pos);
-      if (text[open] != '"' && text[open] != '\'') continue;
-      if (closing_quote(text, open) == std::string_view::npos) {
-        diags.error(path, Mark{m.line + 1, m.column + 1},
-                    std::string("unterminated quoted string: the closing ") + text[open] +
-                        " is missing, so the rest of the file would be part of it");
-        return false;
-      }
-    }
-  }
-  return true;
-}
-
-}  // namespace
-
-std::optional<YAML::Node> parse_yaml(std::string_view text, const std::string& path,
+std::optional<yaml::Node> parse_yaml(std::string_view text, const std::string& path,
                                      Diagnostics& diags) {
-  try {
-    std::vector<YAML::Node> documents = YAML::LoadAll(std::string(text));
-    if (documents.empty()) return YAML::Node();
-    if (documents.size() > 1) {
-      diags.error(path, {},
-                  "file holds " + std::to_string(documents.size()) +
-                      " YAML documents; a runbook is exactly one");
-      return std::nullopt;
-    }
-    if (!check_quotes_closed(documents.front(), text, path, diags)) return std::nullopt;
-    return documents.front();
-  } catch (const YAML::DeepRecursion& e) {
-    diags.error(
-        path, Mark{e.mark.line + 1, e.mark.column + 1},
-        "YAML is nested too deeply (more than " + std::to_string(e.depth() - 1) + " levels)");
-  } catch (const YAML::ParserException& e) {
+  std::vector<yaml::Node> documents;
+  yaml::ParseError error;
+  if (!yaml::parse(text, kMaxYamlDepth, &documents, &error)) {
     Mark mark;
-    if (!e.mark.is_null()) mark = Mark{e.mark.line + 1, e.mark.column + 1};
-    diags.error(path, mark, "invalid YAML: " + e.msg);
-  } catch (const YAML::Exception& e) {
-    diags.error(path, {}, "invalid YAML: " + e.msg);
-  } catch (const std::exception& e) {
-    diags.error(path, {}, std::string("cannot parse YAML: ") + e.what());
+    if (!error.mark.is_null()) mark = Mark{error.mark.line + 1, error.mark.column + 1};
+    diags.error(path, mark, error.message);
+    return std::nullopt;
   }
-  return std::nullopt;
+  if (documents.empty()) return yaml::Node();
+  if (documents.size() > 1) {
+    diags.error(path, {},
+                "file holds " + std::to_string(documents.size()) +
+                    " YAML documents; a runbook is exactly one");
+    return std::nullopt;
+  }
+  return documents.front();
 }
 
 }  // namespace runbook::load

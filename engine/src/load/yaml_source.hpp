@@ -4,13 +4,11 @@
 // cannot be a runbook (missing, a directory, too large, binary, not YAML)
 // with one clear diagnostic. Internal to the loader.
 
-#include <yaml-cpp/depthguard.h>
-#include <yaml-cpp/yaml.h>
-
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "load/yaml_node.hpp"
 #include "runbook/diagnostics.hpp"
 
 namespace runbook::load {
@@ -26,7 +24,7 @@ bool check_source_text(std::string_view text, const std::string& path, Diagnosti
 // The single YAML document in `text` (a null node for an empty document), or
 // nullopt with a diagnostic for a syntax error, nesting too deep for the parser,
 // or more than one document.
-std::optional<YAML::Node> parse_yaml(std::string_view text, const std::string& path,
+std::optional<yaml::Node> parse_yaml(std::string_view text, const std::string& path,
                                      Diagnostics& diags);
 
 }  // namespace runbook::load

@@ -106,7 +106,7 @@ class RuleLoader {
       return rules;
     }
     size_t index = 0;
-    for (const YAML::Node& item : e.value) {
+    for (const load::yaml::Node& item : e.value) {
       ++index;
       if (!item.IsMap()) {
         s_.reader.error(item.IsNull() ? load::value_mark(e) : load::mark_of(item),
@@ -120,7 +120,7 @@ class RuleLoader {
   }
 
  private:
-  std::optional<AlertRule> load_rule(const YAML::Node& map, size_t index) {
+  std::optional<AlertRule> load_rule(const load::yaml::Node& map, size_t index) {
     const size_t errors_before = s_.diags.size();
     AlertRule rule;
     rule.mark = load::mark_of(map);

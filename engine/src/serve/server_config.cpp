@@ -163,7 +163,7 @@ class ConfigLoader {
     config_.runbooks_dir = base_dir_;
   }
 
-  ServerConfig load(const YAML::Node& root) {
+  ServerConfig load(const load::yaml::Node& root) {
     const std::vector<Entry> entries = reader_.entries(root);
     const Entry* schedules = nullptr;
     const Entry* alerts = nullptr;
@@ -275,7 +275,7 @@ class ConfigLoader {
       return;
     }
     size_t index = 0;
-    for (const YAML::Node& item : e.value) {
+    for (const load::yaml::Node& item : e.value) {
       ++index;
       if (!item.IsMap()) {
         reader_.error(item.IsNull() ? load::value_mark(e) : load::mark_of(item),
@@ -288,7 +288,7 @@ class ConfigLoader {
   }
 
   // Reads one schedule map; adds it to the config when nothing is wrong with it.
-  void load_schedule(const YAML::Node& map, size_t index) {
+  void load_schedule(const load::yaml::Node& map, size_t index) {
     const size_t errors_before = diags_.size();
     const std::vector<Entry> entries = reader_.entries(map);
     const Mark mark = load::mark_of(map);
@@ -486,7 +486,7 @@ class ConfigLoader {
 ServerConfigResult load_parsed(std::string_view text, const std::string& path) {
   ServerConfigResult result;
   if (!load::check_source_text(text, path, result.diagnostics)) return result;
-  std::optional<YAML::Node> root = load::parse_yaml(text, path, result.diagnostics);
+  std::optional<load::yaml::Node> root = load::parse_yaml(text, path, result.diagnostics);
   if (!root) return result;
   if (*root && !root->IsNull() && !root->IsMap()) {
     result.diagnostics.error(path, load::mark_of(*root),

@@ -109,7 +109,8 @@ TEST_CASE("deep nesting that the parser accepts stops at the loader's own limit"
 
 TEST_CASE("a YAML syntax error points at the parser's position") {
   CHECK(only_error(load_runbook_text("version: 1\nsteps: [a, b\nname: x\n", "t.yaml")) ==
-        "t.yaml:3:5: error: invalid YAML: end of sequence flow not found");
+        "t.yaml:3:5: error: invalid YAML: did not find expected ',' or ']' (while parsing a "
+        "flow sequence)");
 }
 
 TEST_CASE("several YAML documents in one file are refused") {

@@ -108,7 +108,7 @@ steps:
   CHECK(r.runbook->steps[1].body.exec.size() == 2);
 }
 
-TEST_CASE("an alias inside the node it names is stopped by the nesting limit") {
+TEST_CASE("an alias inside the node it names is refused") {
   LoadResult r = load_runbook_text(R"(version: 1
 name: alias
 steps:
@@ -119,7 +119,8 @@ steps:
                                    "t.yaml");
   CHECK_FALSE(r.ok());
   REQUIRE(r.diagnostics.size() == 1);
-  CHECK(r.diagnostics.items()[0].message.find("nested more than 64 levels") != std::string::npos);
+  CHECK(r.diagnostics.items()[0].message.find("is inside the node it names") != std::string::npos);
+  CHECK(r.diagnostics.items()[0].mark.line == 6);
 }
 
 TEST_CASE("aliases that expand exponentially are stopped by the work budget") {
