@@ -29,6 +29,7 @@ struct Actor {
   std::string sudo_user;  // $SUDO_USER when set: who ran sudo
   std::string host;       // gethostname()
 };
+// Who this process runs as, looked up on the first call.
 Actor current_actor();
 
 // ---- the audit log ----------------------------------------------------------
@@ -112,6 +113,12 @@ class AuditLog {
   int fd_ = -1;
   std::vector<AuditRecord> queue_;
   std::string error_;
+  // The end of the chain as this log last wrote it: while the file still
+  // has the size it left, no one wrote after it and the end need not be
+  // read back.
+  long long written_size_ = -1;
+  long long written_seq_ = 0;
+  std::string written_prev_;
 };
 
 std::string audit_log_path(const std::string& state_dir);  // STATE/audit.jsonl
@@ -272,8 +279,7 @@ std::optional<RecordedRun> load_run(const std::string& state_dir, const std::str
 // to a power cut, the audit log (fsync'd before each step starts) does not.
 // `runbook resume` and `runbook rollback` rely on it. An absent audit log
 // adds nothing; false with `error` set when it cannot be read.
-bool complete_from_audit_log(const std::string& audit_file, RecordedRun& run,
-                             std::string* error);
+bool complete_from_audit_log(const std::string& audit_file, RecordedRun& run, std::string* error);
 
 // Deletes runs that ended more than `days` days ago, with their step logs
 // (runs/RUN_ID/). Returns how many runs went; nullopt with `error` on failure.

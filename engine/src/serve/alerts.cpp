@@ -2,9 +2,6 @@
 // signed hooks), the rules' decisions and their safety rails, escalation,
 // and the kill switch over HTTP. See docs/alerts.md.
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
@@ -64,20 +61,15 @@ bool signature_matches(const std::string& secret, std::string_view message,
                        std::string_view header) {
   if (!header.starts_with("sha256=")) return false;
   header.remove_prefix(7);
-  unsigned char expected[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (!HMAC(EVP_sha256(), secret.data(), int(secret.size()),
-            reinterpret_cast<const unsigned char*>(message.data()), message.size(), expected,
-            &length))
-    return false;
-  if (header.size() != size_t(length) * 2) return false;
-  unsigned char given[EVP_MAX_MD_SIZE];
-  for (unsigned i = 0; i < length; ++i) {
+  const Sha256Digest expected = hmac_sha256(secret, message);
+  if (header.size() != expected.size() * 2) return false;
+  Sha256Digest given;
+  for (size_t i = 0; i < given.size(); ++i) {
     const int hi = hex_value(header[2 * i]), lo = hex_value(header[2 * i + 1]);
     if (hi < 0 || lo < 0) return false;
-    given[i] = static_cast<unsigned char>(hi * 16 + lo);
+    given[i] = static_cast<uint8_t>(hi * 16 + lo);
   }
-  return CRYPTO_memcmp(expected, given, length) == 0;
+  return equal_in_constant_time(expected.data(), given.data(), given.size());
 }
 
 std::string header(const HttpRequest& request, const char* name) {

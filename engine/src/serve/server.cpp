@@ -1,6 +1,5 @@
 #include "serve/server.hpp"
 
-#include <openssl/sha.h>
 #include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
 
@@ -54,9 +53,7 @@ std::optional<LoadedConfig> load_config(const std::string& path, const ServeOpti
   if (!config.bearer_tokens_file.empty()) {
     if (auto tokens = load_bearer_tokens(config.bearer_tokens_file, diags)) {
       for (const std::string& token : *tokens) {
-        TokenDigest d;
-        SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(), d.data());
-        loaded.tokens.push_back(d);
+        loaded.tokens.push_back(sha256(token));
       }
     }
   }

@@ -26,10 +26,11 @@
 #include "serve/metrics.hpp"
 #include "serve/run_queue.hpp"
 #include "serve/server_config.hpp"
+#include "util/sha256.hpp"
 
 namespace runbook::serve {
 
-using TokenDigest = std::array<unsigned char, 32>;
+using TokenDigest = Sha256Digest;
 
 // A config with everything it names read and checked: its runbooks, their
 // plugins, the bearer tokens.

@@ -113,7 +113,9 @@ std::string parent_dir(const std::string& path) {
 
 }  // namespace
 
-Actor current_actor() {
+namespace {
+
+Actor look_up_actor() {
   Actor actor;
   uid_t uid = ::geteuid();
   actor.uid = long(uid);
@@ -127,6 +129,14 @@ Actor current_actor() {
   if (const char* sudo = std::getenv("SUDO_USER"); sudo && *sudo) actor.sudo_user = sudo;
   char host[HOST_NAME_MAX + 1] = {};
   if (::gethostname(host, sizeof host - 1) == 0) actor.host = host;
+  return actor;
+}
+
+}  // namespace
+
+Actor current_actor() {
+  // Looked up once a process: the user database may be a network service.
+  static const Actor actor = look_up_actor();
   return actor;
 }
 
@@ -276,7 +286,13 @@ bool AuditLog::flush() {
   }
   ChainEnd end;
   std::string torn;
-  if (!read_chain_end(fd_, path_, &end, &torn, &error_)) return false;
+  struct stat st {};
+  if (written_size_ >= 0 && ::fstat(fd_, &st) == 0 && st.st_size == written_size_) {
+    end.seq = written_seq_;
+    end.prev = written_prev_;
+  } else if (!read_chain_end(fd_, path_, &end, &torn, &error_)) {
+    return false;
+  }
 
   std::vector<AuditRecord> records;
   if (!torn.empty()) {
@@ -320,6 +336,9 @@ bool AuditLog::flush() {
     error_ = "cannot write audit log " + path_ + ": " + errno_text(errno);
     return false;
   }
+  written_size_ = ::fstat(fd_, &st) == 0 ? st.st_size : -1;
+  written_seq_ = end.seq;
+  written_prev_ = end.prev;
   return true;
 }
 

@@ -155,6 +155,14 @@ std::unique_ptr<Database> open_history_for_writing(const std::string& state_dir)
   return db;
 }
 
+void checkpoint_history_if_large(Database& db, const std::string& state_dir) {
+  constexpr off_t kLargeWal = 256 * 1024;
+  struct stat st {};
+  const std::string wal = history_db_path(state_dir) + "-wal";
+  if (::stat(wal.c_str(), &st) == 0 && st.st_size > kLargeWal)
+    db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+}
+
 std::unique_ptr<Database> open_history_for_reading(const std::string& state_dir) {
   std::string path = history_db_path(state_dir);
   struct stat st {};

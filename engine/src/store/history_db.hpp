@@ -18,6 +18,12 @@ namespace runbook::store {
 // is in the audit log, fsync'd before each step starts. Throws SqliteError.
 std::unique_ptr<Database> open_history_for_writing(const std::string& state_dir);
 
+// Called by a writer that is done: when the WAL has grown past a few hundred
+// KiB, copies it into the database and empties it. The next process to open
+// the history reads the whole WAL back first, so it must stay small; doing
+// this at every close would cost each short run two syncs.
+void checkpoint_history_if_large(Database& db, const std::string& state_dir);
+
 // Opens an existing history for queries; nullptr when there is none yet.
 // Throws SqliteError when it exists but cannot be read.
 std::unique_ptr<Database> open_history_for_reading(const std::string& state_dir);

@@ -58,7 +58,10 @@ class HistorySink : public EventSink {
     guard([&] { db_ = store::open_history_for_writing(state_dir_); });
   }
 
-  ~HistorySink() override { write_pending(); }
+  ~HistorySink() override {
+    write_pending();
+    if (db_) guard([&] { store::checkpoint_history_if_large(*db_, state_dir_); });
+  }
 
   void on_event(const Event& e) override {
     if (e.kind == EventKind::output || !db_) return;
