@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libboost1.81-dev
-  libyaml-dev libcli11-dev libspdlog-dev doctest-dev
+  libyaml-dev libcli11-dev libspdlog-dev libfmt-dev doctest-dev
   libsqlite3-dev libssl-dev libhowardhinnant-date-dev tzdata openssl
   # used by the tests: process inspection, a pty, Graphviz for `graph --format dot`
   procps util-linux tmux graphviz python3 python3-yaml python3-jsonschema
