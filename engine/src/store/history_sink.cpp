@@ -1,18 +1,23 @@
 // The history as an event sink: each event becomes an insert or update in
-// history.db. Events are kept in memory and written in one transaction at
-// most every kWriteEvery (at flush() or on the executor's tick), and at once
-// when a run starts or ends or a rollback starts or ends: a chain of short
-// steps pays for a commit now and then, not at every step. The history is
-// an index for people and tools; the audit log, fsync'd before every step
+// history.db. A thread of the sink's own opens the database and writes the
+// events in one transaction at most every kWriteEvery, and at once when a
+// run starts or ends or a rollback starts or ends: the executor's loop never
+// waits for SQLite (opening it, a busy lock, a checkpoint), and a chain of
+// short steps pays for a commit now and then, not at every step. The history
+// is an index for people and tools; the audit log, fsync'd before every step
 // starts, is the record that `resume` and `rollback` complete it from.
 
+#include <signal.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "runbook/store.hpp"
@@ -55,30 +60,35 @@ class HistorySink : public EventSink {
       : state_dir_(std::move(state_dir)),
         sha256_(std::move(runbook_sha256)),
         actor_(std::move(actor)) {
-    guard([&] { db_ = store::open_history_for_writing(state_dir_); });
+    // Signals are for the executor's thread: the writer blocks them all.
+    sigset_t all, before;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &before);
+    writer_ = std::thread([this] { write_loop(); });
+    pthread_sigmask(SIG_SETMASK, &before, nullptr);
   }
 
+  // Writes what is left before the process goes on (or exits).
   ~HistorySink() override {
-    write_pending();
-    if (db_) guard([&] { store::checkpoint_history_if_large(*db_, state_dir_); });
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_one();
+    writer_.join();
   }
 
   void on_event(const Event& e) override {
-    if (e.kind == EventKind::output || !db_) return;
-    pending_.push_back(e);
-    urgent_ = urgent_ || is_urgent(e.kind);
+    if (e.kind == EventKind::output) return;
+    bool wake = false;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      pending_.push_back(e);
+      urgent_ = urgent_ || is_urgent(e.kind);
+      wake = urgent_ || pending_.size() >= kMaxPending;
+    }
+    if (wake) wake_.notify_one();
   }
-
-  void flush() override {
-    if (urgent_ || pending_.size() >= kMaxPending ||
-        std::chrono::steady_clock::now() - last_write_ >= kWriteEvery)
-      write_pending();
-  }
-
-  std::optional<Duration> tick_interval() const override {
-    return std::chrono::duration_cast<Duration>(kWriteEvery);
-  }
-  void on_tick() override { write_pending(); }
 
  private:
   template <class F>
@@ -93,18 +103,34 @@ class HistorySink : public EventSink {
     }
   }
 
-  // Writes what came since the last write in one transaction (rolled back
-  // whole if any of it fails).
-  void write_pending() {
-    if (pending_.empty() || !db_) return;
+  // The writer's thread: opens the database, then writes what came in
+  // batches until the sink is destroyed.
+  void write_loop() {
+    guard([&] { db_ = store::open_history_for_writing(state_dir_); });
+    std::vector<Event> batch;
+    for (bool done = false; !done;) {
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        wake_.wait_for(lock, kWriteEvery,
+                       [&] { return stopping_ || urgent_ || pending_.size() >= kMaxPending; });
+        batch.swap(pending_);
+        urgent_ = false;
+        done = stopping_;
+      }
+      write(batch);
+      batch.clear();
+    }
+    if (db_) guard([&] { store::checkpoint_history_if_large(*db_, state_dir_); });
+  }
+
+  // Writes `batch` in one transaction (rolled back whole if any of it fails).
+  void write(const std::vector<Event>& batch) {
+    if (batch.empty() || !db_) return;
     guard([&] {
       Transaction transaction(*db_);
-      for (const Event& e : pending_) record(e);
+      for (const Event& e : batch) record(e);
       transaction.commit();
     });
-    pending_.clear();
-    urgent_ = false;
-    last_write_ = std::chrono::steady_clock::now();
   }
 
   void record(const Event& e) {
@@ -321,10 +347,15 @@ class HistorySink : public EventSink {
 
   std::string state_dir_, sha256_;
   Actor actor_;
+  // The writer's own: the database and what record() keeps between events.
   std::unique_ptr<Database> db_;
+  // Shared with the executor's thread, under mutex_.
+  std::mutex mutex_;
+  std::condition_variable wake_;
   std::vector<Event> pending_;
   bool urgent_ = false;
-  std::chrono::steady_clock::time_point last_write_;
+  bool stopping_ = false;
+  std::thread writer_;
   long long last_start_order_ = 0;  // of this run's steps
   bool rollback_only_ = false, rollback_seen_ = false, rollback_failed_ = false;
   bool warned_ = false;
