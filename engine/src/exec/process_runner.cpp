@@ -118,22 +118,6 @@ std::string find_program(const std::string& name, std::string_view path) {
 
 ProcessRunner::ProcessRunner(asio::io_context& io) : io_(io), reaper_(io) {}
 
-std::string ProcessRunner::look_up(const std::string& name, std::string_view path) {
-  std::string key = name;
-  key += '\0';
-  key += path;
-  auto it = programs_.find(key);
-  // Found before and still there: one stat instead of a walk along PATH.
-  if (it != programs_.end() && is_executable_file(it->second)) return it->second;
-  std::string program = find_program(name, path);
-  if (program.empty()) {
-    if (it != programs_.end()) programs_.erase(it);
-  } else {
-    programs_[key] = program;
-  }
-  return program;
-}
-
 std::shared_ptr<ProcessRunner::Process> ProcessRunner::start(ProcessSpec spec,
                                                              OutputHandler on_output,
                                                              ExitHandler on_exit) {
@@ -173,7 +157,7 @@ void ProcessRunner::Process::launch() {
   const std::string& name = spec_.argv[0];
   std::string program;
   if (name.find('/') == std::string::npos) {
-    program = runner_.look_up(name, path_of(spec_.env));
+    program = find_program(name, path_of(spec_.env));
     if (program.empty()) return fail_to_start("command not found: " + name);
   } else {
     program = name;

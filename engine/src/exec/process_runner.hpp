@@ -10,7 +10,6 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -71,12 +70,7 @@ class ProcessRunner {
 
  private:
   friend class Process;
-  // The program `name` resolves to on `path`, remembered while it stays an
-  // executable file; "" when not found.
-  std::string look_up(const std::string& name, std::string_view path);
-
   boost::asio::io_context& io_;
-  std::unordered_map<std::string, std::string> programs_;
   ChildReaper reaper_;
   size_t running_ = 0;
   std::vector<std::weak_ptr<Process>> processes_;
