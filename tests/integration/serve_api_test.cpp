@@ -232,6 +232,24 @@ TEST_CASE("a run posted to runbook serve is queued, then succeeds, recorded with
   CHECK(logs.output.find("hi ops") != std::string::npos);
 }
 
+TEST_CASE("a run of runbook serve is in a session of its own, without the server's terminal" *
+          doctest::timeout(90)) {
+  TempDir dir;
+  // Field 6 of /proc/PID/stat is the session id (the shell's name has no space).
+  dir.write("session.yaml",
+            "version: 1\nname: session\nsteps:\n  - id: sid\n"
+            "    run: cut -d' ' -f6 /proc/$$/stat > " +
+                (dir / "sid") + "\n");
+  ServeProcess server(dir, write_serve_config(dir));
+  INFO(server.log());
+  const std::string id = server.start_run(R"({"runbook": "session"})");
+  REQUIRE(server.wait_for_state(id, {"succeeded", "failed", "rollback_failed", "cancelled"}) ==
+          "succeeded");
+  const int step_session = std::atoi(read_file(dir / "sid").c_str());
+  CHECK(step_session > 0);
+  CHECK(step_session != ::getsid(server.pid()));
+}
+
 TEST_CASE("a failing run posted to runbook serve ends failed" * doctest::timeout(90)) {
   TempDir dir;
   dir.write("fails.yaml",

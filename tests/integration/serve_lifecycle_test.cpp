@@ -96,6 +96,30 @@ TEST_CASE("runbook serve with a bad config exits 2 with FILE:LINE:COL errors and
   CHECK_FALSE(file_exists(dir / "state/history.db"));
 }
 
+TEST_CASE(
+    "runbook serve reports a bad tokens file where the config names it, with its other errors" *
+    doctest::timeout(60)) {
+  TempDir dir;
+  dir.write("tokens", "a-token-of-32-characters-or-more-0123\n");
+  using std::filesystem::perms;
+  std::filesystem::permissions(dir / "tokens", perms::owner_read | perms::owner_write |
+                                                   perms::group_read | perms::others_read);
+  std::string config = dir.write("server.yaml",
+                                 "listen: 127.0.0.1:0\n"
+                                 "auth:\n"
+                                 "  bearer_tokens_file: tokens\n"
+                                 "  hmac_secret_file: no-such-file\n"
+                                 "max_concurent_runs: 2\n");
+  RunResult r = serve_cli({"--config", config});
+  INFO(r.err);
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find(config + ":5:1: error: ") != std::string::npos);
+  CHECK(r.err.find(config + ":3:23: error: auth.bearer_tokens_file " + (dir / "tokens") +
+                   ": permissions 0644") != std::string::npos);
+  CHECK(r.err.find(config + ":4:21: error: auth.hmac_secret_file " + (dir / "no-such-file") +
+                   ": cannot read") != std::string::npos);
+}
+
 TEST_CASE("runbook serve refuses a tokens file that others may read (exit 2)" *
           doctest::timeout(60)) {
   TempDir dir;
@@ -183,7 +207,7 @@ TEST_CASE("runbook serve --next prints the next 5 fire times in RFC 3339, increa
 
 TEST_CASE("the example server config of the README is valid and lists its schedule's fires" *
           doctest::timeout(60)) {
-  const std::string example = std::string(RUNBOOK_SOURCE_DIR) + "/examples/server/server.yaml";
+  const std::string example = std::string(RUNBOOK_SOURCE_DIR) + "/examples/server.yaml";
   RunResult r = serve_cli({"--config", example, "--next", "hello-every-minute"});
   INFO(r.err);
   CHECK(r.exit_code == 0);

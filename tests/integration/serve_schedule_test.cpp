@@ -238,6 +238,53 @@ TEST_CASE("with overlap: replace runbook serve cancels the running run, which ro
   CHECK(followed);
 }
 
+TEST_CASE("with overlap: replace a fire replaces a run still waiting for a slot" *
+          doctest::timeout(120)) {
+  TempDir dir;
+  // One slot, held by a posted run until DIR/go exists.
+  const std::string go = dir / "go";
+  dir.write("hold.yaml",
+            "version: 1\nname: hold\nsteps:\n  - id: wait\n    run: "
+            "for i in $(seq 600); do [ -e " +
+                go + " ] && exit 0; sleep 0.1; done; exit 1\n");
+  dir.write("quick.yaml", "version: 1\nname: quick\nsteps:\n  - id: a\n    run: echo quick\n");
+  ServeProcess server(dir, write_serve_config(dir, "max_concurrent_runs: 1\n"));
+  INFO(server.log());
+  server.start_running(R"({"runbook": "hold"})");
+  // The schedule comes once the slot is held (SIGHUP), so that no fire runs.
+  write_serve_config(dir,
+                     "max_concurrent_runs: 1\nschedules:\n"
+                     "  - name: quick-every-second\n"
+                     "    cron: \"* * * * * *\"\n"
+                     "    runbook: quick.yaml\n"
+                     "    overlap: replace\n");
+  server.signal(SIGHUP);
+
+  // Each fire cancels the waiting run and waits in its place: never two
+  // waiting, none skipped.
+  CHECK(eventually(
+      [&] {
+        std::vector<std::string> runs = server.runs("runbook=quick");
+        CHECK(count_runs(runs, {{"state", "queued"}}) <= 1);
+        return count_runs(runs, {{"state", "cancelled"}}) >= 3;
+      },
+      60s));
+  std::vector<std::string> runs = server.runs("runbook=quick");
+  INFO(runs.size());
+  CHECK(count_runs(runs, {{"state", "skipped"}}) == 0);
+  CHECK(count_runs(runs, {{"state", "running"}}) == 0);
+
+  // Once the slot is free, the run waiting then succeeds.
+  dir.write("go", "");
+  CHECK(eventually(
+      [&] {
+        return count_runs(server.runs("runbook=quick"), {{"state", "succeeded"}}) >= 1;
+      },
+      60s));
+  server.signal(SIGTERM);
+  CHECK(server.wait(60s) == 0);
+}
+
 TEST_CASE("after downtime runbook serve runs a missed fire once with catch_up: latest, not none" *
           doctest::timeout(180)) {
   TempDir dir;

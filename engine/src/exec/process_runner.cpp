@@ -33,18 +33,21 @@ class SpawnSetup {
   SpawnSetup(const SpawnSetup&) = delete;
   SpawnSetup& operator=(const SpawnSetup&) = delete;
 
-  // The child gets its own process group and the signal state of a fresh
-  // process (the engine blocks, handles or ignores some); stdin from
-  // /dev/null, stdout and stderr to the pipes, no other descriptor of the
-  // engine's, and `workdir` as its directory when not empty.
-  int prepare(int out_fd, int err_fd, const std::string& workdir) {
+  // The child gets its own process group (or session: it leads a group of
+  // the same id too) and the signal state of a fresh process (the engine
+  // blocks, handles or ignores some); stdin from /dev/null, stdout and
+  // stderr to the pipes, no other descriptor of the engine's, and `workdir`
+  // as its directory when not empty.
+  int prepare(int out_fd, int err_fd, const std::string& workdir, bool new_session) {
     if (!ok_) return ENOMEM;
     sigset_t none, all;
     sigemptyset(&none);
     sigfillset(&all);
-    short flags = POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+    // Not both: a session leader may not change its process group.
+    short flags = new_session ? POSIX_SPAWN_SETSID : POSIX_SPAWN_SETPGROUP;
+    flags |= POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
     int rc = ::posix_spawnattr_setflags(&attr_, flags);
-    if (rc == 0) rc = ::posix_spawnattr_setpgroup(&attr_, 0);
+    if (rc == 0 && !new_session) rc = ::posix_spawnattr_setpgroup(&attr_, 0);
     if (rc == 0) rc = ::posix_spawnattr_setsigmask(&attr_, &none);
     if (rc == 0) rc = ::posix_spawnattr_setsigdefault(&attr_, &all);
     if (rc == 0)
@@ -196,7 +199,7 @@ void ProcessRunner::Process::launch() {
   envp.push_back(nullptr);
 
   SpawnSetup setup;
-  int rc = setup.prepare(out_fd, err_fd, spec_.workdir);
+  int rc = setup.prepare(out_fd, err_fd, spec_.workdir, spec_.new_session);
   if (rc == 0) rc = setup.spawn(&pid_, program, argv.data(), envp.data());
   ::close(out_pipe[1]);
   ::close(err_pipe[1]);

@@ -26,6 +26,10 @@ struct ProcessSpec {
   std::string workdir;            // empty: the engine's
   std::string tag;                // unique per attempt (see kProcessTagVariable)
   Duration kill_grace{std::chrono::seconds(10)};  // SIGTERM → SIGKILL when stopped
+  // A session of its own rather than only a process group: no controlling
+  // terminal, so nothing it starts can be stopped reading one (the server's
+  // runs, which must not share the server's terminal).
+  bool new_session = false;
 };
 
 enum class OutputStream { out, err };

@@ -163,6 +163,7 @@ void RunQueue::start(RunRequest request) {
   spec.workdir = options_.workdir;
   spec.tag = "serve-" + r.run_id;
   spec.kill_grace = kRunKillGrace;
+  spec.new_session = true;
 
   const std::string id = r.run_id;
   spdlog::info("run {} starting: {} ({})", id, r.runbook_path, r.trigger);

@@ -152,13 +152,18 @@ void Server::fire(const ScheduleConfig& s, sys_seconds at, bool catch_up) {
                          "skipped");
     if (s.overlap == Overlap::replace) {
       spdlog::info("schedule {}: fire at {} replaces run {}", s.name, when, state.active);
-      queue_->cancel(state.active, "replaced by run " + request.run_id + " of schedule " + s.name);
       metrics_.schedule_fired(s.name, "replaced");
+      const std::string replaced = state.active;
+      const std::string reason = "replaced by run " + request.run_id + " of schedule " + s.name;
+      // Waiting before the cancel: a run still queued ends within cancel(),
+      // and its end submits the one waiting.
+      state.pending = std::move(request);
+      queue_->cancel(replaced, reason);
     } else {
       spdlog::info("schedule {}: fire at {} waits for run {}", s.name, when, state.active);
       metrics_.schedule_fired(s.name, "queued");
+      state.pending = std::move(request);
     }
-    state.pending = std::move(request);
     return;
   }
   if (queue_->full())

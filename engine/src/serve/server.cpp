@@ -15,11 +15,41 @@
 
 namespace runbook::serve {
 
+// The auth files' problems, with the rest of the config's. A problem with a
+// whole file (missing, too open) is reported where the config names it; one
+// inside it (a bad token) at its own line.
+void read_auth_files(const ServerConfig& config, LoadedConfig& loaded, Diagnostics& diags) {
+  Diagnostics found;
+  if (!config.bearer_tokens_file.empty()) {
+    if (auto tokens = load_bearer_tokens(config.bearer_tokens_file, found)) {
+      for (const std::string& token : *tokens) loaded.tokens.push_back(sha256(token));
+    }
+  }
+  if (!config.hmac_secret_file.empty()) {
+    if (auto secret = load_hmac_secret(config.hmac_secret_file, found))
+      loaded.hmac_secret = std::move(*secret);
+  }
+  for (Diagnostic d : found.items()) {
+    if (d.mark.line == 0) {
+      const bool tokens = d.file == config.bearer_tokens_file;
+      d.message = std::string(tokens ? "auth.bearer_tokens_file" : "auth.hmac_secret_file") + " " +
+                  d.file + ": " + d.message;
+      d.mark = tokens ? config.bearer_tokens_mark : config.hmac_secret_mark;
+      d.file = config.path;
+    }
+    diags.add(std::move(d));
+  }
+}
+
 std::optional<LoadedConfig> load_config(const std::string& path, const ServeOptions& options,
                                         Diagnostics& diags) {
   ServerConfigResult result = load_server_config(path);
   if (!result.ok()) {
     diags.append(result.diagnostics);
+    if (result.config) {
+      LoadedConfig unused;
+      read_auth_files(*result.config, unused, diags);
+    }
     return std::nullopt;
   }
   LoadedConfig loaded{std::move(*result.config), {}, {}};
@@ -30,7 +60,9 @@ std::optional<LoadedConfig> load_config(const std::string& path, const ServeOpti
   auto absolute = [](std::string& p) {
     std::error_code ec;
     std::filesystem::path a = std::filesystem::absolute(p, ec);
-    if (!ec) p = a.lexically_normal().string();
+    if (ec) return;
+    p = a.lexically_normal().string();
+    if (p.size() > 1 && p.back() == '/') p.pop_back();  // "dir/." normalises to "dir/"
   };
   absolute(config.state_dir);
   absolute(config.runbooks_dir);
@@ -50,17 +82,7 @@ std::optional<LoadedConfig> load_config(const std::string& path, const ServeOpti
     for (const AlertRule& r : config.alerts)
       check(*r.runbook, r.mark, "alert rule '" + r.name + "'", r.runbook_path);
   }
-  if (!config.bearer_tokens_file.empty()) {
-    if (auto tokens = load_bearer_tokens(config.bearer_tokens_file, diags)) {
-      for (const std::string& token : *tokens) {
-        loaded.tokens.push_back(sha256(token));
-      }
-    }
-  }
-  if (!config.hmac_secret_file.empty()) {
-    if (auto secret = load_hmac_secret(config.hmac_secret_file, diags))
-      loaded.hmac_secret = std::move(*secret);
-  }
+  read_auth_files(config, loaded, diags);
   if (!diags.empty()) return std::nullopt;
   return loaded;
 }

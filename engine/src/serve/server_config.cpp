@@ -253,9 +253,15 @@ class ConfigLoader {
     if (!reader_.is_map(e, "auth") || !e.value || e.value.IsNull()) return;
     for (const Entry& a : reader_.entries(e.value)) {
       if (a.key == "bearer_tokens_file") {
-        if (auto p = path_value(a, "auth.bearer_tokens_file")) config_.bearer_tokens_file = *p;
+        if (auto p = path_value(a, "auth.bearer_tokens_file")) {
+          config_.bearer_tokens_file = *p;
+          config_.bearer_tokens_mark = load::value_mark(a);
+        }
       } else if (a.key == "hmac_secret_file") {
-        if (auto p = path_value(a, "auth.hmac_secret_file")) config_.hmac_secret_file = *p;
+        if (auto p = path_value(a, "auth.hmac_secret_file")) {
+          config_.hmac_secret_file = *p;
+          config_.hmac_secret_mark = load::value_mark(a);
+        }
       } else if (a.key == "hmac_tolerance") {
         if (auto d = reader_.duration(a, "auth.hmac_tolerance")) config_.hmac_tolerance = *d;
       } else if (a.key == "hmac_require_timestamp") {
@@ -497,8 +503,7 @@ ServerConfigResult load_parsed(std::string_view text, const std::string& path) {
   }
   ConfigLoader loader(path, result.diagnostics);
   // An empty file is a valid config: the HTTP API with every default.
-  ServerConfig config = loader.load(*root);
-  if (result.diagnostics.empty()) result.config = std::move(config);
+  result.config = loader.load(*root);
   return result;
 }
 

@@ -125,6 +125,7 @@ struct ServerConfig {
   // the config (`alerts test`) need no access to secrets.
   std::string bearer_tokens_file;
   std::string hmac_secret_file;
+  Mark bearer_tokens_mark, hmac_secret_mark;  // where the config names them
   // /v1/hooks/*: the largest distance between X-Timestamp and the server's
   // clock, and whether requests without X-Timestamp are refused.
   Duration hmac_tolerance = std::chrono::minutes(5);
@@ -140,9 +141,12 @@ struct ServerConfig {
 };
 
 struct ServerConfigResult {
-  std::optional<ServerConfig> config;  // set only when `diagnostics` is empty
-  Diagnostics diagnostics;             // every problem, sorted by file and position
-  bool ok() const { return config.has_value(); }
+  // What was read, also when there are diagnostics (so that a caller checking
+  // more, like the server reading the auth files, can report every problem at
+  // once); use it as a config only when ok().
+  std::optional<ServerConfig> config;
+  Diagnostics diagnostics;  // every problem, sorted by file and position
+  bool ok() const { return config.has_value() && diagnostics.empty(); }
 };
 
 // Reads and checks a server config and loads the runbook of every schedule,
