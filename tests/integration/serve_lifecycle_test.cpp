@@ -261,13 +261,20 @@ TEST_CASE("on SIGHUP runbook serve takes a good new config and runs its new sche
                      "  - name: tick\n"
                      "    cron: \"* * * * * *\"\n"
                      "    runbook: tick.yaml\n"
-                     "    overlap: skip\n");
+                     "    overlap: skip\n"
+                     "  - name: new-year\n"
+                     "    cron: \"0 0 1 1 *\"\n"
+                     "    runbook: tick.yaml\n"
+                     "    catch_up: latest\n");
   server.signal(SIGHUP);
   CHECK(eventually(
       [&] {
         return server.metrics().value("runbook_config_reloads_total", {{"result", "ok"}}) == 1;
       },
       20s));
+  // From the reload on, a fire of a new schedule missed while the server is
+  // down can be caught up: its last fire time is kept before it ever fired.
+  CHECK(read_file(dir / "state/server/schedules").find("new-year ") != std::string::npos);
   CHECK(eventually(
       [&] {
         return count_runs(history_runs(dir),

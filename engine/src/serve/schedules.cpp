@@ -75,6 +75,13 @@ void Server::start_schedules(bool at_start) {
       }
     }
     save_last_fires();
+  } else {
+    // A schedule new in a reloaded config: a fire it misses from now on,
+    // while the server is down, can be told.
+    bool added = false;
+    for (const ScheduleConfig& s : config().schedules)
+      added = last_fires_.try_emplace(s.name, now_s).second || added;
+    if (added) save_last_fires();
   }
   arm_schedule_timer();
 }
