@@ -7,9 +7,55 @@
 #include <cstdlib>
 #include <exception>
 #include <iostream>
+#include <string_view>
 
 #include "commands.hpp"
 #include "plugin_support.hpp"
+
+namespace {
+
+using AddCommand = void (*)(CLI::App&, int&);
+
+struct Command {
+  const char* name;
+  AddCommand add;
+};
+
+// In the order `runbook --help` lists them; pause adds unpause too.
+constexpr Command kCommands[] = {
+    {"validate", runbook::cli::add_validate_command}, {"graph", runbook::cli::add_graph_command},
+    {"schema", runbook::cli::add_schema_command},     {"run", runbook::cli::add_run_command},
+    {"rollback", runbook::cli::add_rollback_command}, {"resume", runbook::cli::add_resume_command},
+    {"history", runbook::cli::add_history_command},   {"show", runbook::cli::add_show_command},
+    {"logs", runbook::cli::add_logs_command},         {"audit", runbook::cli::add_audit_command},
+    {"plugins", runbook::cli::add_plugins_command},   {"serve", runbook::cli::add_serve_command},
+    {"alerts", runbook::cli::add_alerts_command},     {"pause", runbook::cli::add_pause_commands},
+};
+
+// The command that argv names, when it is a known one: the first argument
+// that is not a global option or its value. Only that command is then set up
+// (the others cost a few hundred microseconds of every start); for anything
+// else (no command, a typo, --help) all of them, for help and suggestions.
+AddCommand named_command(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--log-level" || arg == "--log-file" || arg == "--plugin-dir") {
+      ++i;  // its value
+      continue;
+    }
+    if (arg.starts_with("-")) {
+      if (arg.find('=') != std::string_view::npos && arg.starts_with("--")) continue;
+      return nullptr;  // --help, --version, or an unknown option
+    }
+    if (arg == "unpause") arg = "pause";
+    for (const Command& c : kCommands)
+      if (arg == c.name) return c.add;
+    return nullptr;
+  }
+  return nullptr;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"runbook: run operational runbooks as a DAG of steps, safely."};
@@ -40,20 +86,11 @@ int main(int argc, char** argv) {
   });
 
   int exit_code = 0;
-  runbook::cli::add_validate_command(app, exit_code);
-  runbook::cli::add_graph_command(app, exit_code);
-  runbook::cli::add_schema_command(app, exit_code);
-  runbook::cli::add_run_command(app, exit_code);
-  runbook::cli::add_rollback_command(app, exit_code);
-  runbook::cli::add_resume_command(app, exit_code);
-  runbook::cli::add_history_command(app, exit_code);
-  runbook::cli::add_show_command(app, exit_code);
-  runbook::cli::add_logs_command(app, exit_code);
-  runbook::cli::add_audit_command(app, exit_code);
-  runbook::cli::add_plugins_command(app, exit_code);
-  runbook::cli::add_serve_command(app, exit_code);
-  runbook::cli::add_alerts_command(app, exit_code);
-  runbook::cli::add_pause_commands(app, exit_code);
+  if (AddCommand named = named_command(argc, argv)) {
+    named(app, exit_code);
+  } else {
+    for (const Command& c : kCommands) c.add(app, exit_code);
+  }
   runbook::cli::add_plugin_dir_flag(app);
 
   // Every way out: while a plugin that ignored its cancel flag still runs,

@@ -39,13 +39,14 @@
 //   occurrence: `30 2 * * *` on the day Berlin goes 03:00 -> 02:00 fires at
 //   02:30 CEST (00:30 UTC) only, and `*/15 * * * *` does not fire during the
 //   repeated hour.
-// Limitation: the zone rules come from the system's tz database through
-// Howard Hinnant's date library, which reads transitions only up to 2037 and
-// uses the last offset after that.
+// The zone rules come from the system's tz database (/usr/share/zoneinfo, or
+// $TZDIR): its transitions, then the rule at the end of each file, so that
+// daylight saving time goes on after the last transition listed (2037).
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -53,11 +54,9 @@
 
 #include "runbook/expected.hpp"  // Expected
 
-namespace date {
-class time_zone;  // <date/tz.h>, internal to the engine
-}
-
 namespace runbook {
+
+class ZoneRules;  // serve/zone_rules.hpp, internal to the engine
 
 // A parsed cron expression. Immutable; cheap to copy; safe to share between
 // threads.
@@ -119,7 +118,8 @@ class TimeZone {
   friend std::optional<std::chrono::sys_seconds> next_fire(const CronSchedule&, const TimeZone&,
                                                            std::chrono::system_clock::time_point);
 
-  const date::time_zone* zone_ = nullptr;  // nullptr is UTC
+  std::string name_ = "UTC";
+  std::shared_ptr<const ZoneRules> zone_;  // null is UTC
 };
 
 // The first instant strictly after `after` at which `schedule` fires in

@@ -4,8 +4,6 @@
 // is handled. The mapping never goes backwards as the wall-clock time goes
 // forward, which is what lets the first layer's answer be the next fire.
 
-#include <date/tz.h>
-
 #include <algorithm>
 #include <bit>
 #include <chrono>
@@ -14,6 +12,7 @@
 #include <vector>
 
 #include "runbook/cron.hpp"
+#include "serve/zone_rules.hpp"
 
 namespace runbook {
 
@@ -87,22 +86,17 @@ struct WallClock {
 
 // --- Wall-clock time to instant --------------------------------------------
 
-// std::chrono and date have separate local clocks for the same idea.
-date::local_seconds to_date_local(local_seconds t) {
-  return date::local_seconds{t.time_since_epoch()};
-}
-
 // The instant a job set for wall-clock time `t` fires: the instant itself when
 // it exists once, the first occurrence when it exists twice, and the end of
 // the gap when the clocks skipped over it. `zone` nullptr is UTC.
-sys_seconds fire_instant(const date::time_zone* zone, local_seconds t) {
+sys_seconds fire_instant(const ZoneRules* zone, local_seconds t) {
   if (zone == nullptr) return sys_seconds{t.time_since_epoch()};
-  const date::local_info info = zone->get_info(to_date_local(t));
-  switch (info.result) {
-    case date::local_info::nonexistent:
+  const LocalSpans info = zone->at_local(t);
+  switch (info.kind) {
+    case LocalSpans::Kind::nonexistent:
       return info.second.begin;
-    case date::local_info::ambiguous:  // `first` is the offset before the change
-    case date::local_info::unique:
+    case LocalSpans::Kind::ambiguous:  // `first` is the offset before the change
+    case LocalSpans::Kind::unique:
       break;
   }
   return sys_seconds{t.time_since_epoch()} - info.first.offset;
@@ -112,18 +106,18 @@ sys_seconds fire_instant(const date::time_zone* zone, local_seconds t) {
 // the wall-clock time of `s`, but earlier when `s` is the end of a gap (the
 // skipped times fire at `s`), and later when `s` is in a repeated hour's
 // second pass (the repeated times fired in the first).
-local_seconds earliest_local_firing_at(const date::time_zone* zone, sys_seconds s) {
+local_seconds earliest_local_firing_at(const ZoneRules* zone, sys_seconds s) {
   if (zone == nullptr) return local_seconds{s.time_since_epoch()};
-  const date::sys_info info = zone->get_info(s);
+  const ZoneSpan info = zone->at(s);
   if (info.begin == s) {
-    const date::sys_info before = zone->get_info(s - std::chrono::seconds{1});
+    const ZoneSpan before = zone->at(s - std::chrono::seconds{1});
     if (before.offset < info.offset) {
       return local_seconds{s.time_since_epoch()} + before.offset;  // the gap's start
     }
   }
   const local_seconds local = local_seconds{s.time_since_epoch()} + info.offset;
-  const date::local_info local_info = zone->get_info(to_date_local(local));
-  if (local_info.result == date::local_info::ambiguous && s >= local_info.second.begin) {
+  const LocalSpans local_info = zone->at_local(local);
+  if (local_info.kind == LocalSpans::Kind::ambiguous && s >= local_info.second.begin) {
     // The end of the repeated hour, by the clock of its first pass.
     return local_seconds{local_info.first.end.time_since_epoch()} + local_info.first.offset;
   }
@@ -211,13 +205,14 @@ std::optional<local_seconds> CronSchedule::next_match(local_seconds from) const 
 std::optional<sys_seconds> next_fire(const CronSchedule& schedule, const TimeZone& zone,
                                      std::chrono::system_clock::time_point after) {
   const sys_seconds floor_after = std::chrono::floor<std::chrono::seconds>(after);
-  local_seconds from = earliest_local_firing_at(zone.zone_, floor_after + std::chrono::seconds{1});
+  local_seconds from =
+      earliest_local_firing_at(zone.zone_.get(), floor_after + std::chrono::seconds{1});
   // One pass is enough when `from` is right; the check is there so that a
   // mistake in it could never fire a job twice or in the past.
   for (int pass = 0; pass < 1000; ++pass) {
     const std::optional<local_seconds> match = schedule.next_match(from);
     if (!match) return std::nullopt;
-    const sys_seconds fire = fire_instant(zone.zone_, *match);
+    const sys_seconds fire = fire_instant(zone.zone_.get(), *match);
     if (fire > floor_after) return fire;
     from = *match + std::chrono::seconds{1};
   }

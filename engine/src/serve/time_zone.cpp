@@ -1,60 +1,135 @@
-// Time zones for cron schedules, from the system's tz database
-// (/usr/share/zoneinfo) through Howard Hinnant's date library built with
-// USE_OS_TZDB: nothing is ever downloaded.
+// Time zones for cron schedules, from the system's tz database: the TZif file
+// of the zone under /usr/share/zoneinfo (or $TZDIR). Nothing is downloaded.
 
-#include <date/tz.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
-#include <exception>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
 #include <string>
 
 #include "runbook/cron.hpp"
+#include "serve/zone_rules.hpp"
 
 namespace runbook {
+namespace {
+
+constexpr size_t kMaxZoneFileBytes = 1024 * 1024;
+
+// "Europe/Berlin", "Etc/GMT+5", "America/Argentina/Buenos_Aires": path
+// components of letters, digits, '_', '-' and '+', none of them "." or "..".
+bool plausible_zone_name(std::string_view name) {
+  if (name.empty() || name.front() == '/' || name.back() == '/') return false;
+  size_t start = 0;
+  while (start <= name.size()) {
+    size_t end = name.find('/', start);
+    if (end == std::string_view::npos) end = name.size();
+    std::string_view part = name.substr(start, end - start);
+    if (part.empty() || part == "." || part == "..") return false;
+    for (char c : part) {
+      const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '_' || c == '-' || c == '+' || c == '.';
+      if (!ok) return false;
+    }
+    start = end + 1;
+  }
+  return true;
+}
+
+// The file's bytes, or nullopt with errno set.
+std::optional<std::string> read_small_file(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return std::nullopt;
+  std::string data;
+  struct stat st {};
+  bool ok = ::fstat(fd, &st) == 0;
+  if (ok && !S_ISREG(st.st_mode)) {
+    errno = ENOENT;  // a directory (Europe) or a device is no zone
+    ok = false;
+  }
+  char buffer[8192];
+  while (ok) {
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ok = n == 0;
+      break;
+    }
+    data.append(buffer, size_t(n));
+    if (data.size() > kMaxZoneFileBytes) {
+      errno = EFBIG;
+      ok = false;
+    }
+  }
+  const int saved = errno;
+  ::close(fd);
+  errno = saved;
+  if (!ok) return std::nullopt;
+  return data;
+}
+
+}  // namespace
 
 Expected<TimeZone, std::string> TimeZone::find(std::string_view name) {
   // UTC needs no database, so that the default works on a machine without
   // tzdata.
   if (name == "UTC") return TimeZone{};
   if (name.empty()) return std::string("empty time zone name");
-  try {
-    date::get_tzdb();
-  } catch (const std::exception& e) {
-    return std::string("cannot read the time zone database: ") + e.what();
+  const std::string unknown = "unknown time zone '" + std::string(name) + "'";
+  if (!plausible_zone_name(name)) return unknown;
+  const char* tzdir = std::getenv("TZDIR");
+  const std::string dir = tzdir && *tzdir ? tzdir : "/usr/share/zoneinfo";
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0)
+    return "cannot read the time zone database " + dir + ": " + std::strerror(errno);
+  const std::string path = dir + "/" + std::string(name);
+  std::optional<std::string> data = read_small_file(path);
+  if (!data) {
+    if (errno == ENOENT || errno == ENOTDIR) return unknown;
+    return "cannot read time zone '" + std::string(name) + "' (" + path +
+           "): " + std::strerror(errno);
+  }
+  Expected<std::shared_ptr<const ZoneRules>, std::string> rules = ZoneRules::parse(*data);
+  if (!rules) {
+    if (rules.error() == "not a TZif file") return unknown;
+    return "cannot read time zone '" + std::string(name) + "' (" + path + "): " + rules.error();
   }
   TimeZone zone;
-  try {
-    zone.zone_ = date::locate_zone(name);
-    // The zone's file is read on first use; read it now so that a broken one
-    // is reported here rather than when the schedule is first computed.
-    zone.zone_->get_info(std::chrono::sys_seconds{});
-  } catch (const std::exception&) {
-    return "unknown time zone '" + std::string(name) + "'";
-  }
+  zone.name_ = std::string(name);
+  zone.zone_ = rules.value();
   return zone;
 }
 
 std::string_view TimeZone::name() const {
-  if (zone_ == nullptr) return "UTC";
-  return zone_->name();
+  return name_;
 }
 
 std::chrono::local_seconds TimeZone::to_local(std::chrono::sys_seconds t) const {
-  if (zone_ == nullptr) return std::chrono::local_seconds{t.time_since_epoch()};
-  return std::chrono::local_seconds{t.time_since_epoch()} + zone_->get_info(t).offset;
+  const std::chrono::seconds offset = zone_ ? zone_->at(t).offset : std::chrono::seconds{0};
+  return std::chrono::local_seconds{t.time_since_epoch() + offset};
 }
 
 std::string TimeZone::format(std::chrono::sys_seconds t) const {
-  const std::chrono::seconds offset =
-      zone_ == nullptr ? std::chrono::seconds{0} : zone_->get_info(t).offset;
-  const date::local_seconds local{t.time_since_epoch() + offset};
-  std::string out = date::format("%Y-%m-%dT%H:%M:%S", local);
+  using namespace std::chrono;
+  const seconds offset = zone_ ? zone_->at(t).offset : seconds{0};
+  const seconds local = t.time_since_epoch() + offset;
+  const sys_days day = floor<days>(sys_seconds{local});
+  const year_month_day ymd{day};
+  const hh_mm_ss<seconds> time{local - day.time_since_epoch()};
   // Offsets are whole minutes in every zone since the 1970s.
-  const int minutes = static_cast<int>(std::chrono::floor<std::chrono::minutes>(offset).count());
+  const int minutes = static_cast<int>(floor<std::chrono::minutes>(offset).count());
   const int magnitude = minutes < 0 ? -minutes : minutes;
-  auto two_digits = [](int n) { return std::string(n < 10 ? "0" : "") + std::to_string(n); };
-  return out + (minutes < 0 ? "-" : "+") + two_digits(magnitude / 60) + ":" +
-         two_digits(magnitude % 60);
+  char text[40];
+  std::snprintf(text, sizeof text, "%04d-%02u-%02uT%02d:%02d:%02d%c%02d:%02d", int(ymd.year()),
+                unsigned(ymd.month()), unsigned(ymd.day()), int(time.hours().count()),
+                int(time.minutes().count()), int(time.seconds().count()), minutes < 0 ? '-' : '+',
+                magnitude / 60, magnitude % 60);
+  return text;
 }
 
 }  // namespace runbook
