@@ -52,6 +52,22 @@ TEST_CASE("a silent step that succeeds leaves no log; output, retries and failur
   CHECK(logs.exit_code == 0);
 }
 
+TEST_CASE("a run whose steps print nothing leaves no run directory" * doctest::timeout(60)) {
+  TempDir dir;
+  std::string rb = dir.write("rb.yaml",
+                             "version: 1\nname: silent\nsteps:\n"
+                             "  - id: a\n    exec: ['true']\n"
+                             "  - id: b\n    needs: [a]\n    run: 'true'\n");
+  Finished f = run_cli(dir, {"run", rb});
+  INFO(f.output);
+  REQUIRE(f.exit_code == 0);
+  CHECK(only_run_dir(dir).empty());
+  // Its history is there to read.
+  Finished history = run_cli(dir, {"history", "--output", "json"});
+  CHECK(history.output.find("\"runbook\":\"silent\",") != std::string::npos);
+  CHECK(history.output.find("\"state\":\"succeeded\"") != std::string::npos);
+}
+
 TEST_CASE("the outputs file does not exist when an attempt starts; appending creates it" *
           doctest::timeout(60)) {
   TempDir dir;

@@ -100,12 +100,8 @@ RunOutcome Executor::run_rollbacks(std::vector<StartedUnit> started) {
 RunOutcome Executor::run() {
   RunOutcome outcome;
   outcome.run_id = options_.run_id;
+  // Made by the first step log written (exec/step_log.cpp).
   run_dir_ = options_.state_dir + "/runs/" + options_.run_id;
-  std::string error;
-  if (!make_directories(run_dir_, &error, 0700)) {
-    outcome.error = error;
-    return outcome;
-  }
   const char* tmp_root = std::getenv("TMPDIR");
   std::string tmp_template = std::string(tmp_root && *tmp_root ? tmp_root : "/tmp") + "/runbook-" +
                              options_.run_id + "-XXXXXX";

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "util/files.hpp"
 #include "util/time_format.hpp"
 
 namespace runbook::exec {
@@ -48,7 +49,17 @@ void StepLog::append(std::chrono::system_clock::time_point ts, std::string_view 
 void StepLog::flush() {
   if (buffer_.empty() || !keep_ || path_.empty()) return;
   if (fd_ < 0 && error_.empty()) {
-    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    const int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC;
+    fd_ = ::open(path_.c_str(), flags, 0600);
+    if (fd_ < 0 && errno == ENOENT) {
+      // The run's directory is made with its first log: a run whose steps
+      // print nothing leaves none.
+      std::string dir_error;
+      if (make_directories(path_.substr(0, path_.rfind('/')), &dir_error, 0700))
+        fd_ = ::open(path_.c_str(), flags, 0600);
+      else
+        errno = ENOENT;
+    }
     if (fd_ < 0) error_ = "cannot open step log " + path_ + ": " + std::strerror(errno);
   }
   size_t done = 0;
