@@ -282,6 +282,17 @@ TEST_CASE("on SIGHUP runbook serve takes a good new config and runs its new sche
       },
       30s));
   CHECK(server.metrics().value("runbook_schedule_fires_total", started).value_or(0) >= 1);
+
+  // A schedule removed by a reload is forgotten: added back later, it does
+  // not catch up on the time it was not configured.
+  write_serve_config(dir, "shutdown_grace: 2s\n");
+  server.signal(SIGHUP);
+  CHECK(eventually(
+      [&] {
+        return server.metrics().value("runbook_config_reloads_total", {{"result", "ok"}}) == 2;
+      },
+      20s));
+  CHECK(read_file(dir / "state/server/schedules").find("new-year ") == std::string::npos);
   server.signal(SIGTERM);
   CHECK(server.wait(60s) == 0);
 }

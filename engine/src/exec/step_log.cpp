@@ -55,10 +55,12 @@ void StepLog::flush() {
       // The run's directory is made with its first log: a run whose steps
       // print nothing leaves none.
       std::string dir_error;
-      if (make_directories(path_.substr(0, path_.rfind('/')), &dir_error, 0700))
-        fd_ = ::open(path_.c_str(), flags, 0600);
-      else
-        errno = ENOENT;
+      if (!make_directories(path_.substr(0, path_.rfind('/')), &dir_error, 0700)) {
+        error_ = "cannot open step log " + path_ + ": " + dir_error;
+        buffer_.clear();
+        return;
+      }
+      fd_ = ::open(path_.c_str(), flags, 0600);
     }
     if (fd_ < 0) error_ = "cannot open step log " + path_ + ": " + std::strerror(errno);
   }

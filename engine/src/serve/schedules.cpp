@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include "runbook/executor.hpp"
@@ -77,11 +78,17 @@ void Server::start_schedules(bool at_start) {
     save_last_fires();
   } else {
     // A schedule new in a reloaded config: a fire it misses from now on,
-    // while the server is down, can be told.
-    bool added = false;
+    // while the server is down, can be told. A removed one is forgotten, so
+    // that adding it back later does not catch up on the time between.
+    bool changed = false;
+    for (auto it = last_fires_.begin(); it != last_fires_.end();) {
+      const bool kept = config().find_schedule(it->first) != nullptr;
+      it = kept ? std::next(it) : last_fires_.erase(it);
+      changed = changed || !kept;
+    }
     for (const ScheduleConfig& s : config().schedules)
-      added = last_fires_.try_emplace(s.name, now_s).second || added;
-    if (added) save_last_fires();
+      changed = last_fires_.try_emplace(s.name, now_s).second || changed;
+    if (changed) save_last_fires();
   }
   arm_schedule_timer();
 }

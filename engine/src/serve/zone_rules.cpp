@@ -243,6 +243,12 @@ Expected<std::shared_ptr<const ZoneRules>, std::string> ZoneRules::parse(std::st
   const unsigned char* indices = times + c.time * time_size;
   const unsigned char* types = indices + c.time;
   auto type_offset = [&](size_t i) { return read_be32(types + i * 6); };
+  for (size_t i = 0; i < c.type; ++i) {
+    // RFC 8536's range: a day either way of UTC, which at_local relies on.
+    if (type_offset(i) < -89999 || type_offset(i) > 93599)
+      return std::string("a UTC offset out of range");
+  }
+  if (c.leap > 0) return std::string("leap-second zones (right/…) are not supported");
   for (size_t i = 0; i < c.time; ++i) {
     const int64_t t = time_size == 8 ? read_be64(times + i * 8) : read_be32(times + i * 4);
     if (!rules->transitions_.empty() && t <= rules->transitions_.back())
@@ -306,15 +312,18 @@ LocalSpans ZoneRules::at_local(local_seconds t) const {
     out.kind = LocalSpans::Kind::ambiguous;
     return out;
   }
-  out.kind = LocalSpans::Kind::nonexistent;
   for (size_t i = 0; i + 1 < spans.size(); ++i) {
     if (sys_seconds{x - spans[i].offset} >= spans[i].end &&
         sys_seconds{x - spans[i + 1].offset} < spans[i + 1].begin) {
+      out.kind = LocalSpans::Kind::nonexistent;
       out.first = spans[i];
       out.second = spans[i + 1];
-      break;
+      return out;
     }
   }
+  // Not reached with offsets in range (parse checks them): read it by the
+  // offset in force at the same UTC clock reading.
+  out.first = at(sys_seconds{x});
   return out;
 }
 

@@ -203,6 +203,12 @@ TEST_CASE("TimeZone::find reads zones by name and refuses names that leave the d
     REQUIRE_FALSE(zone.ok());
     CHECK(zone.error() == "unknown time zone '" + std::string(bad) + "'");
   }
+  // Leap-second zones count leap seconds in their transitions: refused.
+  if (std::ifstream("/usr/share/zoneinfo/right/Europe/Berlin")) {
+    auto right = runbook::TimeZone::find("right/Europe/Berlin");
+    REQUIRE_FALSE(right.ok());
+    CHECK(right.error().find("leap-second zones") != std::string::npos);
+  }
   const auto kolkata = runbook::TimeZone::find("Asia/Kolkata");
   REQUIRE(kolkata.ok());
   CHECK(kolkata.value().format(utc(2030, 1, 1)) == "2030-01-01T05:30:00+05:30");
