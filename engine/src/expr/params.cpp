@@ -6,7 +6,6 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <optional>
 #include <regex>
 #include <sstream>
@@ -14,6 +13,7 @@
 #include "expr/json_reader.hpp"
 #include "load/yaml_reader.hpp"
 #include "runbook/params.hpp"
+#include "util/files.hpp"
 
 namespace runbook {
 
@@ -161,29 +161,6 @@ std::string describe_given(const Given& g) {
   return {};
 }
 
-std::optional<std::string> read_small_file(const std::string& path, size_t limit,
-                                           std::string& error) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    error = std::strerror(errno);
-    return std::nullopt;
-  }
-  std::string data;
-  char buf[8192];
-  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
-    data.append(buf, static_cast<size_t>(in.gcount()));
-    if (data.size() > limit) {
-      error = "larger than " + std::to_string(limit) + " bytes";
-      return std::nullopt;
-    }
-  }
-  if (in.bad()) {
-    error = "read error";
-    return std::nullopt;
-  }
-  return data;
-}
-
 class Resolver {
  public:
   Resolver(const Runbook& rb, Diagnostics& diags) : rb_(rb), diags_(diags) {}
@@ -201,7 +178,7 @@ class Resolver {
 
   void add_file(const std::string& path) {
     std::string error;
-    std::optional<std::string> text = read_small_file(path, kMaxParamsFileBytes, error);
+    std::optional<std::string> text = read_small_file(path, kMaxParamsFileBytes, &error);
     if (!text) {
       diags_.error(path, {}, "cannot read the params file: " + error);
       return;
@@ -349,7 +326,7 @@ class Resolver {
     }
     if (p.from_file) {
       std::string error;
-      std::optional<std::string> text = read_small_file(*p.from_file, kMaxSecretFileBytes, error);
+      std::optional<std::string> text = read_small_file(*p.from_file, kMaxSecretFileBytes, &error);
       if (!text) {
         diags_.error(rb_.path, p.mark,
                      "cannot read secret '" + p.name + "' from " + *p.from_file + ": " + error);

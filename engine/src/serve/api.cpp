@@ -145,13 +145,10 @@ bool Server::authorized(const HttpRequest& request) const {
   const TokenDigest presented = sha256(token);
   // Digests of equal length, every token compared to the end: the time taken
   // says nothing about how much of a token was right.
-  unsigned match = 0;
-  for (const TokenDigest& d : loaded_.tokens) {
-    unsigned diff = 0;
-    for (size_t i = 0; i < d.size(); ++i) diff |= unsigned(d[i] ^ presented[i]);
-    match |= unsigned(diff == 0);
-  }
-  return match != 0;
+  bool match = false;
+  for (const TokenDigest& d : loaded_.tokens)
+    match = equal_in_constant_time(d.data(), presented.data(), d.size()) || match;
+  return match;
 }
 
 void Server::handle(const HttpRequest& request, Responder respond) {

@@ -1,9 +1,7 @@
 // Time zones for cron schedules, from the system's tz database: the TZif file
 // of the zone under /usr/share/zoneinfo (or $TZDIR). Nothing is downloaded.
 
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
@@ -15,6 +13,7 @@
 
 #include "runbook/cron.hpp"
 #include "serve/zone_rules.hpp"
+#include "util/files.hpp"
 
 namespace runbook {
 namespace {
@@ -41,38 +40,6 @@ bool plausible_zone_name(std::string_view name) {
   return true;
 }
 
-// The file's bytes, or nullopt with errno set.
-std::optional<std::string> read_small_file(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) return std::nullopt;
-  std::string data;
-  struct stat st {};
-  bool ok = ::fstat(fd, &st) == 0;
-  if (ok && !S_ISREG(st.st_mode)) {
-    errno = ENOENT;  // a directory (Europe) or a device is no zone
-    ok = false;
-  }
-  char buffer[8192];
-  while (ok) {
-    const ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      ok = n == 0;
-      break;
-    }
-    data.append(buffer, size_t(n));
-    if (data.size() > kMaxZoneFileBytes) {
-      errno = EFBIG;
-      ok = false;
-    }
-  }
-  const int saved = errno;
-  ::close(fd);
-  errno = saved;
-  if (!ok) return std::nullopt;
-  return data;
-}
-
 }  // namespace
 
 Expected<TimeZone, std::string> TimeZone::find(std::string_view name) {
@@ -88,11 +55,12 @@ Expected<TimeZone, std::string> TimeZone::find(std::string_view name) {
   if (::stat(dir.c_str(), &st) != 0)
     return "cannot read the time zone database " + dir + ": " + std::strerror(errno);
   const std::string path = dir + "/" + std::string(name);
-  std::optional<std::string> data = read_small_file(path);
+  std::string error;
+  std::optional<std::string> data = read_small_file(path, kMaxZoneFileBytes, &error);
   if (!data) {
-    if (errno == ENOENT || errno == ENOTDIR) return unknown;
-    return "cannot read time zone '" + std::string(name) + "' (" + path +
-           "): " + std::strerror(errno);
+    // A directory (Europe) or a device is no zone either.
+    if (errno == ENOENT || errno == ENOTDIR || errno == EINVAL) return unknown;
+    return "cannot read time zone '" + std::string(name) + "' (" + path + "): " + error;
   }
   Expected<std::shared_ptr<const ZoneRules>, std::string> rules = ZoneRules::parse(*data);
   if (!rules) {
