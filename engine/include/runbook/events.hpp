@@ -1,6 +1,9 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -102,6 +105,14 @@ class EventSink {
   // Makes every event received so far durable. Several step.started events
   // may be flushed at once, so that a wide DAG pays one fsync, not one a step.
   virtual void flush() {}
+  // As flush(), but returns at once: `done` (when not empty) is called once
+  // the events are durable or error() is set, on any thread. Events received
+  // later may be made durable with them, never before them. A sink with no
+  // slow flush flushes here.
+  virtual void flush_async(std::function<void()> done) {
+    flush();
+    if (done) done();
+  }
   // A sticky error ("cannot write audit log /x/audit.jsonl: No space left on
   // device"); empty while all is well.
   virtual std::string error() const { return {}; }
@@ -129,6 +140,16 @@ class EventFanout : public EventSink {
   }
   void flush() override {
     for (EventSink* s : sinks_) s->flush();
+  }
+  // `done` runs when the last sink is done.
+  void flush_async(std::function<void()> done) override {
+    auto left = std::make_shared<std::atomic<int>>(int(sinks_.size()) + 1);
+    auto all_done = std::make_shared<std::function<void()>>(std::move(done));
+    auto one_done = [left, all_done] {
+      if (--*left == 0 && *all_done) (*all_done)();
+    };
+    for (EventSink* s : sinks_) s->flush_async(one_done);
+    one_done();
   }
   std::string error() const override {
     for (EventSink* s : sinks_)

@@ -179,6 +179,7 @@ RunOutcome Executor::run() {
   });
   post_flush();
   io_.run();
+  sink_.flush();  // what flush_async was still writing
 
   remove_tree(env_->tmp_dir());
   outcome.state = final_state_;
@@ -248,9 +249,29 @@ void Executor::fill_slots() {
     take_step_unit(add_step_unit(*next), batch);
   }
   if (!awaiting_confirm_.empty()) ask_next_confirm();
-  if (batch.empty()) return;
-  sink_.flush();
-  for (Unit* unit : batch) launch_attempt(*unit);
+  if (!batch.empty()) launch_when_durable(std::move(batch));
+}
+
+void Executor::launch_when_durable(std::vector<Unit*> units) {
+  if (launches_in_flight_ == 0 && running_steps_ <= int(units.size())) {
+    sink_.flush();
+    for (Unit* unit : units) launch_attempt(*unit);
+    return;
+  }
+  for (Unit* unit : units) unit->awaiting_launch = true;
+  ++launches_in_flight_;
+  sink_.flush_async([this, units, work = asio::make_work_guard(io_)]() mutable {
+    asio::post(io_, [this, units] {
+      --launches_in_flight_;
+      // A unit cancelled or timed out meanwhile has ended: it never starts.
+      for (Unit* unit : units) {
+        if (!unit->awaiting_launch) continue;
+        unit->awaiting_launch = false;
+        launch_attempt(*unit);
+      }
+    });
+    work.reset();
+  });
 }
 
 void Executor::take_step_unit(Unit& unit, std::vector<Unit*>& batch) {
@@ -634,7 +655,12 @@ void Executor::post_flush() {
   // Handlers already queued run first: what they emit shares this flush.
   asio::post(io_, [this] {
     flush_posted_ = false;
-    sink_.flush();
+    // Not to wait for a batch being fsync'd for launch_when_durable.
+    if (launches_in_flight_ > 0) {
+      sink_.flush_async(nullptr);
+    } else {
+      sink_.flush();
+    }
   });
 }
 

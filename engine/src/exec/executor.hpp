@@ -60,6 +60,7 @@ struct Unit {
   bool attempt_timed_out = false;  // this attempt's `timeout` expired
   bool deadline_hit = false;       // the step's `deadline` expired
   bool cancel_requested = false;   // stopped by the run (failure elsewhere, cancel)
+  bool awaiting_launch = false;    // announced; spawned once its records are durable
   bool run_timed_out = false;      // stopped because the run's `timeout` expired
   std::optional<int> exit_code;
   int signal = 0;
@@ -181,6 +182,10 @@ class Executor {
   bool announce_unit(Unit& unit);  // false: it ended before any attempt
   void prepare_attempt(Unit& unit);
   void launch_attempt(Unit& unit);
+  // launch_attempt for each of `units` once the sinks made their records
+  // durable: at once after a flush when no other step runs, otherwise when
+  // the audit log's thread has fsync'd them, the loop going on meanwhile.
+  void launch_when_durable(std::vector<Unit*> units);
   std::shared_ptr<RunningAttempt> start_process(Unit& unit);
   std::shared_ptr<RunningAttempt> start_plugin_call(Unit& unit);
   void on_attempt_exit(Unit& unit, const ProcessExit& exit);
@@ -249,6 +254,7 @@ class Executor {
   std::deque<Unit*> awaiting_confirm_;  // taken from the plan, not started
   bool asking_ = false;
   bool flush_posted_ = false;
+  int launches_in_flight_ = 0;  // launch_when_durable calls waiting for their fsync
   std::unique_ptr<boost::asio::posix::stream_descriptor> terminal_in_;
   boost::asio::streambuf answer_;
 

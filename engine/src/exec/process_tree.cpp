@@ -36,6 +36,17 @@ bool is_number(const char* s) {
   return true;
 }
 
+// Appends the children of thread `task` of this process.
+void append_children(pid_t task, std::vector<pid_t>& out) {
+  std::string list = read_proc_file("/proc/self/task/" + std::to_string(task) + "/children");
+  const char* p = list.c_str();
+  char* end = nullptr;
+  for (long pid = std::strtol(p, &end, 10); end != p; pid = std::strtol(p, &end, 10)) {
+    out.push_back(pid_t(pid));
+    p = end;
+  }
+}
+
 }  // namespace
 
 bool process_group_alive(pid_t pgid) {
@@ -44,19 +55,9 @@ bool process_group_alive(pid_t pgid) {
 
 std::vector<pid_t> engine_children() {
   std::vector<pid_t> children;
-  DIR* tasks = ::opendir("/proc/self/task");
-  if (!tasks) return children;
-  while (dirent* e = ::readdir(tasks)) {
-    if (!is_number(e->d_name)) continue;
-    std::string list = read_proc_file(std::string("/proc/self/task/") + e->d_name + "/children");
-    const char* p = list.c_str();
-    char* end = nullptr;
-    for (long pid = std::strtol(p, &end, 10); end != p; pid = std::strtol(p, &end, 10)) {
-      children.push_back(pid_t(pid));
-      p = end;
-    }
-  }
-  ::closedir(tasks);
+  const pid_t main_thread = ::getpid(), thread = ::gettid();
+  append_children(main_thread, children);
+  if (thread != main_thread) append_children(thread, children);
   return children;
 }
 

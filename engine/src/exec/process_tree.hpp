@@ -15,7 +15,9 @@ inline constexpr std::string_view kProcessTagVariable = "RUNBOOK_PROCESS_TAG";
 // True while any process is in process group `pgid`.
 bool process_group_alive(pid_t pgid);
 
-// The engine's own children (Linux: /proc/self/task/*/children).
+// The engine's own children that could be a step's: those of the calling
+// thread (which spawns steps) and of the main thread (which adopts orphans,
+// the engine being their subreaper). Other threads start no steps.
 std::vector<pid_t> engine_children();
 
 // Whether process `pid` carries RUNBOOK_PROCESS_TAG=`tag` in its environment;

@@ -369,6 +369,7 @@ void Executor::conclude_attempt(Unit& unit, AttemptOutcome outcome, StepState at
 
 void Executor::end_unit(Unit& unit, StepState state) {
   if (unit.state != StepState::running) return;
+  unit.awaiting_launch = false;
   for (auto* timer : {unit.attempt_timer.get(), unit.deadline_timer.get(), unit.retry_timer.get()})
     if (timer) timer->cancel();
   unit.state = state;

@@ -1,8 +1,18 @@
 // The audit log as an event sink: one record per event, step output excepted
-// (it is in the step logs).
+// (it is in the step logs). Records are written and fsync'd by flush() on the
+// caller's thread, or by flush_async() on a thread of the sink's own, so that
+// the executor can reap and start other steps during the fsync.
 
+#include <pthread.h>
+#include <signal.h>
+
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
+#include <utility>
+#include <vector>
 
 #include "runbook/store.hpp"
 
@@ -38,6 +48,17 @@ class AuditSink : public EventSink {
  public:
   AuditSink(const std::string& file, std::string runbook_sha256, Actor actor)
       : log_(file, std::move(actor)), sha256_(std::move(runbook_sha256)) {}
+
+  // Writes what is still queued before the process goes on (or exits).
+  ~AuditSink() override {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_one();
+    if (writer_.joinable()) writer_.join();
+    write(std::move(records_));
+  }
 
   void on_event(const Event& e) override {
     if (e.kind == EventKind::output) return;
@@ -81,20 +102,98 @@ class AuditSink : public EventSink {
     } else if (!e.message.empty()) {
       r.add("message", e.message);  // warnings, confirmations, and kinds added later
     }
-    // Made durable by flush(), which the executor calls before it starts a
-    // process and at the end of each turn of its loop: the records of a
+    // Made durable by a flush, which the executor asks for before it starts
+    // a process and at the end of each turn of its loop: the records of a
     // wave of steps share one fsync.
-    log_.append(std::move(r));
+    records_.push_back(std::move(r));
   }
 
-  void flush() override { log_.flush(); }
+  // After what flush_async() was given, in order.
+  void flush() override {
+    std::unique_lock<std::mutex> lock(mutex_);
+    idle_.wait(lock, [this] { return batches_.empty() && !writing_; });
+    write(std::move(records_));
+    error_ = log_.error();
+  }
 
-  std::string error() const override { return log_.error(); }
+  void flush_async(std::function<void()> done) override {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!records_.empty() || !batches_.empty() || writing_) {
+        batches_.push_back({std::move(records_), std::move(done)});
+        records_.clear();
+        if (!writer_.joinable()) start_writer();
+        done = nullptr;
+      }
+    }
+    wake_.notify_one();
+    if (done) done();  // nothing to write, nothing being written
+  }
+
+  std::string error() const override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return error_;
+  }
 
  private:
+  struct Batch {
+    std::vector<AuditRecord> records;
+    std::function<void()> done;
+  };
+
+  // Only one thread at a time: the writer while writing_, or a caller of
+  // flush() holding mutex_ while the writer is idle.
+  void write(std::vector<AuditRecord> records) {
+    for (AuditRecord& r : records) log_.append(std::move(r));
+    log_.flush();
+  }
+
+  void start_writer() {
+    // Signals are for the executor's thread: the writer blocks them all.
+    sigset_t all, before;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &before);
+    writer_ = std::thread([this] { write_loop(); });
+    pthread_sigmask(SIG_SETMASK, &before, nullptr);
+  }
+
+  // Every batch waiting is written with one fsync.
+  void write_loop() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    for (;;) {
+      wake_.wait(lock, [this] { return stopping_ || !batches_.empty(); });
+      if (batches_.empty()) return;
+      std::vector<Batch> taken = std::move(batches_);
+      batches_.clear();
+      writing_ = true;
+      lock.unlock();
+      std::vector<AuditRecord> records;
+      for (Batch& b : taken)
+        for (AuditRecord& r : b.records) records.push_back(std::move(r));
+      write(std::move(records));
+      lock.lock();
+      writing_ = false;
+      error_ = log_.error();
+      idle_.notify_all();
+      lock.unlock();
+      for (Batch& b : taken)
+        if (b.done) b.done();
+      lock.lock();
+    }
+  }
+
   AuditLog log_;
   std::string sha256_;
   std::string trigger_;
+  std::vector<AuditRecord> records_;  // received, not yet given to a flush
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_, idle_;
+  std::vector<Batch> batches_;  // given to flush_async(), for the writer
+  bool writing_ = false;
+  bool stopping_ = false;
+  std::string error_;  // log_.error() as of the last write
+  std::thread writer_;
 };
 
 }  // namespace
