@@ -109,12 +109,13 @@ def fresh_dir(ctx, prefix):
     return tempfile.mkdtemp(prefix=prefix, dir=ctx.work)
 
 
-def engine(ctx, command, runbook_file, keep_state=False, rss=False):
+def engine(ctx, command, runbook_file, keep_state=False, rss=False, wrapper=()):
     """`runbook COMMAND... FILE` with a fresh state directory (so history does not grow
-    from round to round). Returns (Measure, the state directory if keep_state else None)."""
+    from round to round), under `wrapper` (a command and its arguments) if given.
+    Returns (Measure, the state directory if keep_state else None)."""
     state = fresh_dir(ctx, "state-")
     env = dict(os.environ, RUNBOOK_STATE_DIR=state)
-    argv = [ctx.runbook, *command, runbook_file]
+    argv = [*wrapper, ctx.runbook, *command, runbook_file]
     measure = run_measured(argv, env=env, patient=True, rss=rss)
     if keep_state:
         return measure, state
@@ -131,18 +132,15 @@ def ninja(ctx, ninja_file):
     return measure
 
 
-def alternate(ctx, first, second):
-    """Calls first and second alternately, ctx.rounds times each; who goes first alternates
-    too, so that a machine getting busier or quieter weighs on both alike."""
-    a, b = [], []
+def alternate(ctx, *runs):
+    """Calls each of runs ctx.rounds times, in turn; who goes first rotates too, so that a
+    machine getting busier or quieter weighs on all alike. One list of results per run."""
+    results = [[] for _ in runs]
     for i in range(ctx.rounds):
-        if i % 2 == 0:
-            a.append(first())
-            b.append(second())
-        else:
-            b.append(second())
-            a.append(first())
-    return a, b
+        for k in range(len(runs)):
+            j = (i + k) % len(runs)
+            results[j].append(runs[j]())
+    return results
 
 
 def median(values):

@@ -16,8 +16,9 @@ cd "$(dirname "$0")/.."
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
 
-# The peers, and GNU time for anyone who wants to check a figure by hand.
-peers=(ninja-build ansible-core hyperfine wrk time python3)
+# The peers, GNU time for anyone who wants to check a figure by hand, and
+# eatmydata (fsync made a no-op) to measure what the durable audit log costs.
+peers=(ninja-build ansible-core hyperfine wrk time eatmydata python3)
 missing=()
 for p in "${peers[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

@@ -13,12 +13,19 @@ from harness import (
 
 
 def dag(ctx, name, steps, label, limit):
-    """The runbook name.yaml against ninja -j2 on name.ninja, the same DAG of `steps` steps."""
-    ours, theirs = alternate(
-        ctx,
-        lambda: engine(ctx, ["run"], ctx.paths[name + ".yaml"])[0].seconds,
+    """The runbook name.yaml against ninja -j2 on name.ninja, the same DAG of `steps` steps.
+
+    With eatmydata installed, the runbook also runs with fsync made a no-op (LD_PRELOAD; not
+    an option the engine has): what the durable audit log costs, for reading the ratio."""
+    runbook_file = ctx.paths[name + ".yaml"]
+    runs = [
+        lambda: engine(ctx, ["run"], runbook_file)[0].seconds,
         lambda: ninja(ctx, ctx.paths[name + ".ninja"]).seconds,
-    )
+    ]
+    unsynced = shutil.which("eatmydata")
+    if unsynced:
+        runs.append(lambda: engine(ctx, ["run"], runbook_file, wrapper=[unsynced])[0].seconds)
+    ours, theirs, *without_fsync = alternate(ctx, *runs)
     ratio = median(ours) / median(theirs)
     ctx.report.rows.append(
         Row(label, fmt_seconds(median(ours)), fmt_seconds(median(theirs)) + " (ninja)",
@@ -26,6 +33,15 @@ def dag(ctx, name, steps, label, limit):
     )
     ctx.report.rounds.append(f"{name}: runbook {fmt_list(ours, fmt_seconds)}")
     ctx.report.rounds.append(f"{name}: ninja -j2 {fmt_list(theirs, fmt_seconds)}")
+    if without_fsync:
+        nosync = without_fsync[0]
+        ctx.report.rows.append(
+            Row(f"{name}, fsync a no-op (eatmydata)", fmt_seconds(median(nosync)),
+                fmt_seconds(median(theirs)) + " (ninja)",
+                f"{median(nosync) / median(theirs):.2f}×")
+        )
+        ctx.report.rounds.append(
+            f"{name}: runbook, fsync a no-op {fmt_list(nosync, fmt_seconds)}")
     ctx.report.rounds.append(
         f"{name}: per step, runbook {fmt_seconds(median(ours) / steps)}, "
         f"ninja {fmt_seconds(median(theirs) / steps)}"
