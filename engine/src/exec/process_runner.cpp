@@ -179,7 +179,7 @@ void ProcessRunner::Process::launch() {
   if (!spec_.workdir.empty() && !is_directory(spec_.workdir))
     return fail_to_start("workdir " + spec_.workdir + " is not a directory");
 
-  std::vector<std::string> env_strings = spec_.env;
+  std::vector<std::string> env_strings = std::move(spec_.env);
   env_strings.push_back(std::string(kProcessTagVariable) + "=" + spec_.tag);
 
   // The engine reads one end of each pipe; the child writes to the other.

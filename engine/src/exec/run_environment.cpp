@@ -39,21 +39,34 @@ RunEnvironment::RunEnvironment(const EnvVars& runbook_env, std::string run_id, s
                           [](const auto& a, const auto& b) { return a.first == b.first; }),
               base_.end());
   for (const auto& [name, value] : runbook_env) set_var(base_, name, value);
+  base_lines_.reserve(base_.size());
+  for (const auto& [name, value] : base_) base_lines_.push_back(name + "=" + value);
 }
 
 std::vector<std::string> RunEnvironment::for_attempt(const EnvVars& step_env,
                                                      const std::string& step_id, int attempt,
                                                      const std::string& output_file) const {
-  auto vars = base_;
-  for (const auto& [name, value] : step_env) set_var(vars, name, value);
-  set_var(vars, "RUNBOOK_RUN_ID", run_id_);
-  set_var(vars, "RUNBOOK_STEP_ID", step_id);
-  set_var(vars, "RUNBOOK_ATTEMPT", std::to_string(attempt));
-  set_var(vars, "RUNBOOK_TMP", tmp_dir_);
-  set_var(vars, "RUNBOOK_OUTPUT", output_file);
+  EnvVars over;  // sorted by name, the last value of a name kept
+  for (const auto& [name, value] : step_env) set_var(over, name, value);
+  set_var(over, "RUNBOOK_RUN_ID", run_id_);
+  set_var(over, "RUNBOOK_STEP_ID", step_id);
+  set_var(over, "RUNBOOK_ATTEMPT", std::to_string(attempt));
+  set_var(over, "RUNBOOK_TMP", tmp_dir_);
+  set_var(over, "RUNBOOK_OUTPUT", output_file);
+  // Both sorted: merged, `over` winning; the run's lines are copied whole.
   std::vector<std::string> env;
-  env.reserve(vars.size());
-  for (auto& [name, value] : vars) env.push_back(name + "=" + value);
+  env.reserve(base_.size() + over.size() + 1);  // and the process tag, added by the runner
+  auto take_over = [&](size_t i) { env.push_back(over[i].first + "=" + over[i].second); };
+  size_t o = 0;
+  for (size_t b = 0; b < base_.size(); ++b) {
+    for (; o < over.size() && over[o].first < base_[b].first; ++o) take_over(o);
+    if (o < over.size() && over[o].first == base_[b].first) {
+      take_over(o++);
+    } else {
+      env.push_back(base_lines_[b]);
+    }
+  }
+  for (; o < over.size(); ++o) take_over(o);
   return env;
 }
 

@@ -27,6 +27,7 @@ class RunEnvironment {
 
  private:
   std::vector<std::pair<std::string, std::string>> base_;  // sorted by name
+  std::vector<std::string> base_lines_;                    // base_ as "NAME=value"
   std::string run_id_;
   std::string tmp_dir_;
 };
