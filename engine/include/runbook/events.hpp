@@ -94,10 +94,11 @@ struct Event {
 // and metrics are all sinks of the same stream. Called on the executor's
 // thread only, in order.
 //
-// Write-ahead: before the executor spawns anything it calls flush(); a sink
-// that must be durable (the audit log) makes everything it was given durable
-// there, and reports a failure through error(). Once error() is set the
-// executor starts nothing more and fails the run (fail closed).
+// Write-ahead: before the executor spawns anything it calls flush(), or
+// flush_async() and spawns once that is done; a sink that must be durable
+// (the audit log) makes everything it was given durable there, and reports a
+// failure through error(). Once error() is set the executor starts nothing
+// more and fails the run (fail closed).
 class EventSink {
  public:
   virtual ~EventSink() = default;

@@ -126,7 +126,8 @@ std::string audit_log_path(const std::string& state_dir);  // STATE/audit.jsonl
 // The audit log as an event sink for one run: every event but step output
 // becomes a record. Records are written and fsync'd together at flush(),
 // which the executor calls before it spawns (the write-ahead point) and at
-// the end of each turn of its loop. error() is the fail-closed signal.
+// the end of each turn of its loop; flush_async() does the same on a thread
+// of the sink's own, in order with flush(). error() is the fail-closed signal.
 std::unique_ptr<EventSink> make_audit_sink(const std::string& file,
                                            const std::string& runbook_sha256,
                                            Actor actor = current_actor());
