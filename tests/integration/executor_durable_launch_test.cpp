@@ -43,7 +43,8 @@ class SlowSink : public EventSink {
   }
   void flush() override {
     std::lock_guard<std::mutex> lock(mutex_);
-    write_durable(std::exchange(pending_, ""));
+    std::string steps = std::exchange(pending_, "");
+    if (error_.empty()) write_durable(steps);
   }
   void flush_async(std::function<void()> done) override {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -52,14 +53,25 @@ class SlowSink : public EventSink {
       std::this_thread::sleep_for(delay_);
       {
         std::lock_guard<std::mutex> lock(mutex_);
-        write_durable(steps);
+        if (fail_async) {
+          error_ = "cannot write audit log (test): No space left on device";
+        } else if (error_.empty()) {
+          write_durable(steps);
+        }
       }
       if (done) done();
     });
   }
 
+  std::string error() const override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return error_;
+  }
+
   std::vector<Event> events;
   int async_flushes = 0;
+  // Set: each flush_async fails, as a full disk would, before `done`.
+  bool fail_async = false;
 
  private:
   void write_durable(const std::string& steps) {
@@ -74,8 +86,9 @@ class SlowSink : public EventSink {
 
   std::string log_;
   std::chrono::milliseconds delay_;
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::string pending_;
+  std::string error_;
   std::vector<std::thread> threads_;
 };
 
@@ -152,12 +165,43 @@ TEST_CASE("a step stopped while its start is being made durable never starts") {
   CHECK(outcome.state == RunState::failed);
   CHECK(sink.async_flushes > 0);
   CHECK_FALSE(std::filesystem::exists(marker));
-  bool later_cancelled = false, later_attempt_ended = false;
+  // Its attempt was recorded as started: it is recorded as ended too.
+  bool later_cancelled = false, later_attempt_cancelled = false;
   for (const Event& e : sink.events) {
     if (e.step_id != "later") continue;
-    if (e.kind == EventKind::step_ended) later_cancelled = e.state == StepState::cancelled;
-    if (e.kind == EventKind::attempt_ended) later_attempt_ended = true;
+    if (e.kind == EventKind::step_ended) {
+      later_cancelled = e.state == StepState::cancelled;
+      CHECK(e.message.find("stopped before its process started") != std::string::npos);
+    }
+    if (e.kind == EventKind::attempt_ended)
+      later_attempt_cancelled = e.state == StepState::cancelled;
   }
   CHECK(later_cancelled);
-  CHECK_FALSE(later_attempt_ended);
+  CHECK(later_attempt_cancelled);
+}
+
+TEST_CASE("a start that cannot be made durable by flush_async does not start (fail closed)") {
+  TempDir dir;
+  const std::string log = dir / "order.log";
+  std::string text = "version: 1\nname: closed\nmax_parallel: 2\nsteps:\n";
+  for (int i = 1; i <= 6; ++i) {
+    std::string id = "s" + std::to_string(i);
+    text +=
+        "  - id: " + id + "\n    exec: [sh, -c, 'sleep 0.1; echo ran " + id + " >> " + log + "']\n";
+  }
+  Runbook runbook = load(dir, text);
+  SlowSink sink(dir / "durable.log", std::chrono::milliseconds(10));
+  sink.fail_async = true;
+  RunOutcome outcome = execute_runbook(runbook, options_in(dir), sink);
+  REQUIRE(outcome.error.empty());
+  CHECK(outcome.state == RunState::failed);
+  CHECK(sink.async_flushes > 0);
+  // s1 and s2 started together after a flush() that worked; nothing after.
+  std::string ran = read_file(log);
+  for (int i = 3; i <= 6; ++i) CHECK(ran.find("ran s" + std::to_string(i)) == std::string::npos);
+  bool said_why = false;
+  for (const Event& e : sink.events)
+    if (e.kind == EventKind::step_ended && e.step_id == "s3")
+      said_why = e.message.find("No space left on device") != std::string::npos;
+  CHECK(said_why);
 }

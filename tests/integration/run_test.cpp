@@ -349,3 +349,26 @@ TEST_CASE("a runbook with errors is refused with exit 2 and nothing runs" * doct
   CHECK(f.exit_code == 2);
   CHECK_FALSE(file_exists(dir / "ran"));
 }
+
+TEST_CASE("a program put earlier on the PATH during a run is the one later steps get" *
+          doctest::timeout(30)) {
+  TempDir dir;
+  std::filesystem::create_directories(dir / "early");
+  std::filesystem::create_directories(dir / "late");
+  dir.write("late/which-tool", "#!/bin/sh\necho late >> " + (dir / "ran.txt") + "\n");
+  std::filesystem::permissions(dir / "late/which-tool", std::filesystem::perms::owner_all);
+  std::string early = dir / "early/which-tool";
+  auto f = run_cli(
+      dir, {"run", dir.write("rb.yaml",
+                             "version: 1\nname: path\nenv:\n  PATH: " + dir.path() +
+                                 "/early:" + dir.path() +
+                                 "/late:/usr/bin:/bin\nsteps:\n"
+                                 "  - id: before\n    exec: [which-tool]\n"
+                                 "  - id: install\n    needs: [before]\n"
+                                 "    run: printf '#!/bin/sh\\necho early >> " +
+                                 (dir / "ran.txt") + "\\n' > " + early + " && chmod +x " + early +
+                                 "\n"
+                                 "  - id: after\n    needs: [install]\n    exec: [which-tool]\n")});
+  CHECK(f.exit_code == 0);
+  CHECK(read_file(dir / "ran.txt") == "late\nearly\n");
+}

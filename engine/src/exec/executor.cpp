@@ -178,8 +178,15 @@ RunOutcome Executor::run() {
     maybe_end_steps_phase();
   });
   post_flush();
-  io_.run();
-  sink_.flush();  // what flush_async was still writing
+  {
+    // What flush_async is still writing is on disk when run() returns, or
+    // unwinds: its `done`s post to io_, which must outlive them.
+    struct FlushAtExit {
+      EventSink& sink;
+      ~FlushAtExit() { sink.flush(); }
+    } flush_at_exit{sink_};
+    io_.run();
+  }
 
   remove_tree(env_->tmp_dir());
   outcome.state = final_state_;

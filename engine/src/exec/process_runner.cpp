@@ -160,16 +160,8 @@ void ProcessRunner::Process::launch() {
   const std::string& name = spec_.argv[0];
   std::string program;
   if (name.find('/') == std::string::npos) {
-    std::string_view path = path_of(spec_.env);
-    std::string key = std::string(path) + '\0' + name;
-    auto known = runner_.programs_.find(key);
-    if (known != runner_.programs_.end() && is_executable_file(known->second)) {
-      program = known->second;
-    } else {
-      program = find_program(name, path);
-      if (program.empty()) return fail_to_start("command not found: " + name);
-      runner_.programs_[key] = program;
-    }
+    program = find_program(name, path_of(spec_.env));
+    if (program.empty()) return fail_to_start("command not found: " + name);
   } else {
     program = name;
     if (::access(program.c_str(), F_OK) != 0) return fail_to_start("no such program: " + program);

@@ -10,7 +10,6 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -80,9 +79,6 @@ class ProcessRunner {
   size_t running_ = 0;
   std::vector<std::weak_ptr<Process>> processes_;
   std::vector<pid_t> unreaped_;  // started and not yet reaped, sorted
-  // Where a name was found on a PATH ("PATH\0name"), as a shell's hash
-  // table: looked up again only once that file is no longer executable.
-  std::unordered_map<std::string, std::string> programs_;
 };
 
 class ProcessRunner::Process : public RunningAttempt,

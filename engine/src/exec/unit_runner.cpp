@@ -369,7 +369,14 @@ void Executor::conclude_attempt(Unit& unit, AttemptOutcome outcome, StepState at
 
 void Executor::end_unit(Unit& unit, StepState state) {
   if (unit.state != StepState::running) return;
-  unit.awaiting_launch = false;
+  if (unit.awaiting_launch) {
+    // Its attempt was recorded as started, but its process never was.
+    unit.awaiting_launch = false;
+    Event ended = event(EventKind::attempt_ended, &unit);
+    ended.state = state;
+    ended.message = unit.message;
+    emit(ended);
+  }
   for (auto* timer : {unit.attempt_timer.get(), unit.deadline_timer.get(), unit.retry_timer.get()})
     if (timer) timer->cancel();
   unit.state = state;
@@ -417,8 +424,11 @@ void Executor::cancel_unit(Unit& unit) {
     unit.process->stop();
     return;
   }
-  // Between attempts (or not started yet): nothing to stop.
-  if (unit.message.empty()) unit.message = "stopped: " + failure_reason_;
+  // Between attempts, or announced and waiting for its start to be durable:
+  // nothing to stop.
+  if (unit.message.empty())
+    unit.message = (unit.awaiting_launch ? "stopped before its process started: " : "stopped: ") +
+                   failure_reason_;
   end_unit(unit, unit.run_timed_out ? StepState::timed_out : StepState::cancelled);
 }
 

@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -116,18 +117,27 @@ class AuditSink : public EventSink {
     error_ = log_.error();
   }
 
+  // `done` must not call flush(): flush() waits for it to return.
   void flush_async(std::function<void()> done) override {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (!records_.empty() || !batches_.empty() || writing_) {
-        batches_.push_back({std::move(records_), std::move(done)});
-        records_.clear();
-        if (!writer_.joinable()) start_writer();
-        done = nullptr;
-      }
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (records_.empty() && batches_.empty() && !writing_) {
+      lock.unlock();
+      if (done) done();  // nothing to write, nothing being written
+      return;
     }
+    if (!writer_.joinable() && !start_writer()) {
+      // No thread for it (none was ever started): written here, as flush().
+      write(std::move(records_));
+      records_.clear();
+      error_ = log_.error();
+      lock.unlock();
+      if (done) done();
+      return;
+    }
+    batches_.push_back({std::move(records_), std::move(done)});
+    records_.clear();
+    lock.unlock();
     wake_.notify_one();
-    if (done) done();  // nothing to write, nothing being written
   }
 
   std::string error() const override {
@@ -148,16 +158,22 @@ class AuditSink : public EventSink {
     log_.flush();
   }
 
-  void start_writer() {
+  // False when no thread could be started.
+  bool start_writer() {
     // Signals are for the executor's thread: the writer blocks them all.
     sigset_t all, before;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &before);
-    writer_ = std::thread([this] { write_loop(); });
+    try {
+      writer_ = std::thread([this] { write_loop(); });
+    } catch (const std::system_error&) {
+    }
     pthread_sigmask(SIG_SETMASK, &before, nullptr);
+    return writer_.joinable();
   }
 
-  // Every batch waiting is written with one fsync.
+  // Every batch waiting is written with one fsync. The writer is idle again
+  // (for flush()) only once the batches' `done`s have returned.
   void write_loop() {
     std::unique_lock<std::mutex> lock(mutex_);
     for (;;) {
@@ -172,13 +188,14 @@ class AuditSink : public EventSink {
         for (AuditRecord& r : b.records) records.push_back(std::move(r));
       write(std::move(records));
       lock.lock();
-      writing_ = false;
       error_ = log_.error();
-      idle_.notify_all();
       lock.unlock();
       for (Batch& b : taken)
         if (b.done) b.done();
+      taken.clear();
       lock.lock();
+      writing_ = false;
+      idle_.notify_all();
     }
   }
 

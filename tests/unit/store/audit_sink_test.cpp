@@ -62,8 +62,9 @@ size_t lines_in(const std::string& file) {
 TEST_CASE("flush_async writes on its own thread, in order with flush(), and says when") {
   TempDir dir;
   const std::string file = dir / "audit.jsonl";
-  auto sink = make_audit_sink(file, std::string(64, 'a'), sink_actor());
+  // Before the sink: its thread may still be in set_value as the sink goes.
   std::vector<std::promise<size_t>> written(40);
+  auto sink = make_audit_sink(file, std::string(64, 'a'), sink_actor());
   for (int i = 0; i < 40; ++i) {
     sink->on_event(step_event(EventKind::step_started, "s" + std::to_string(i)));
     // What the file holds when `done` is called: at least this record.
@@ -111,9 +112,9 @@ TEST_CASE("a sink destroyed with batches queued writes them all") {
 TEST_CASE("a write that fails is reported by error() before flush_async says it is done") {
   TempDir dir;
   write_text(dir / "not-a-dir", "a file\n");
+  std::promise<std::string> seen;
   auto sink = make_audit_sink(dir / "not-a-dir/audit.jsonl", std::string(64, 'a'), sink_actor());
   sink->on_event(step_event(EventKind::step_started, "s1"));
-  std::promise<std::string> seen;
   sink->flush_async([&] { seen.set_value(sink->error()); });
   std::future<std::string> f = seen.get_future();
   REQUIRE(f.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
@@ -123,6 +124,7 @@ TEST_CASE("a write that fails is reported by error() before flush_async says it 
 TEST_CASE("a fanout is done when its last sink is") {
   TempDir dir;
   const std::string file = dir / "audit.jsonl";
+  std::promise<size_t> written;
   auto audit = make_audit_sink(file, std::string(64, 'a'), sink_actor());
   struct Counting : EventSink {
     void on_event(const Event&) override {}
@@ -133,7 +135,6 @@ TEST_CASE("a fanout is done when its last sink is") {
   fanout.add(audit.get());
   fanout.add(&other);
   fanout.on_event(step_event(EventKind::step_started, "s1"));
-  std::promise<size_t> written;
   fanout.flush_async([&] { written.set_value(lines_in(file)); });
   std::future<size_t> f = written.get_future();
   REQUIRE(f.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
