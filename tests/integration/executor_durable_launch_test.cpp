@@ -98,6 +98,18 @@ Runbook load(const TempDir& dir, const std::string& text) {
   return *loaded.runbook;
 }
 
+// `count` independent steps s1, s2…, two at once, each running `before`
+// then appending "ran ID" to `log`.
+std::string independent_steps(int count, const std::string& before, const std::string& log) {
+  std::string text = "version: 1\nname: steps\nmax_parallel: 2\nsteps:\n";
+  for (int i = 1; i <= count; ++i) {
+    std::string id = "s" + std::to_string(i);
+    text += "  - id: " + id + "\n    exec: [sh, -c, '" + before + "echo ran " + id + " >> " + log +
+            "']\n";
+  }
+  return text;
+}
+
 RunOptions options_in(const TempDir& dir) {
   RunOptions options;
   options.state_dir = dir / "state";
@@ -119,12 +131,7 @@ std::vector<std::string> lines_of(const std::string& text) {
 TEST_CASE("with other steps running, a step starts once its start is durable, not before") {
   TempDir dir;
   const std::string log = dir / "order.log";
-  std::string text = "version: 1\nname: durable\nmax_parallel: 2\nsteps:\n";
-  for (int i = 1; i <= 8; ++i) {
-    std::string id = "s" + std::to_string(i);
-    text += "  - id: " + id + "\n    exec: [sh, -c, 'echo ran " + id + " >> " + log + "']\n";
-  }
-  Runbook runbook = load(dir, text);
+  Runbook runbook = load(dir, independent_steps(8, "", log));
   SlowSink sink(log, std::chrono::milliseconds(30));
   RunOutcome outcome = execute_runbook(runbook, options_in(dir), sink);
   REQUIRE(outcome.error.empty());
@@ -183,13 +190,7 @@ TEST_CASE("a step stopped while its start is being made durable never starts") {
 TEST_CASE("a start that cannot be made durable by flush_async does not start (fail closed)") {
   TempDir dir;
   const std::string log = dir / "order.log";
-  std::string text = "version: 1\nname: closed\nmax_parallel: 2\nsteps:\n";
-  for (int i = 1; i <= 6; ++i) {
-    std::string id = "s" + std::to_string(i);
-    text +=
-        "  - id: " + id + "\n    exec: [sh, -c, 'sleep 0.1; echo ran " + id + " >> " + log + "']\n";
-  }
-  Runbook runbook = load(dir, text);
+  Runbook runbook = load(dir, independent_steps(6, "sleep 0.1; ", log));
   SlowSink sink(dir / "durable.log", std::chrono::milliseconds(10));
   sink.fail_async = true;
   RunOutcome outcome = execute_runbook(runbook, options_in(dir), sink);

@@ -1,9 +1,7 @@
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <functional>
-#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -143,15 +141,7 @@ class EventFanout : public EventSink {
     for (EventSink* s : sinks_) s->flush();
   }
   // `done` runs when the last sink is done.
-  void flush_async(std::function<void()> done) override {
-    auto left = std::make_shared<std::atomic<int>>(int(sinks_.size()) + 1);
-    auto all_done = std::make_shared<std::function<void()>>(std::move(done));
-    auto one_done = [left, all_done] {
-      if (--*left == 0 && *all_done) (*all_done)();
-    };
-    for (EventSink* s : sinks_) s->flush_async(one_done);
-    one_done();
-  }
+  void flush_async(std::function<void()> done) override;
   std::string error() const override {
     for (EventSink* s : sinks_)
       if (std::string e = s->error(); !e.empty()) return e;

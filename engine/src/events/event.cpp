@@ -1,6 +1,19 @@
 #include "runbook/events.hpp"
 
+#include <atomic>
+#include <memory>
+
 namespace runbook {
+
+void EventFanout::flush_async(std::function<void()> done) {
+  auto left = std::make_shared<std::atomic<int>>(int(sinks_.size()) + 1);
+  auto all_done = std::make_shared<std::function<void()>>(std::move(done));
+  auto one_done = [left, all_done] {
+    if (--*left == 0 && *all_done) (*all_done)();
+  };
+  for (EventSink* s : sinks_) s->flush_async(one_done);
+  one_done();
+}
 
 const char* to_string(StepState s) {
   switch (s) {

@@ -58,7 +58,7 @@ class AuditSink : public EventSink {
     }
     wake_.notify_one();
     if (writer_.joinable()) writer_.join();
-    write(std::move(records_));
+    write(std::exchange(records_, {}));
   }
 
   void on_event(const Event& e) override {
@@ -113,8 +113,7 @@ class AuditSink : public EventSink {
   void flush() override {
     std::unique_lock<std::mutex> lock(mutex_);
     idle_.wait(lock, [this] { return batches_.empty() && !writing_; });
-    write(std::move(records_));
-    error_ = log_.error();
+    write_here();
   }
 
   // `done` must not call flush(): flush() waits for it to return.
@@ -127,15 +126,12 @@ class AuditSink : public EventSink {
     }
     if (!writer_.joinable() && !start_writer()) {
       // No thread for it (none was ever started): written here, as flush().
-      write(std::move(records_));
-      records_.clear();
-      error_ = log_.error();
+      write_here();
       lock.unlock();
       if (done) done();
       return;
     }
-    batches_.push_back({std::move(records_), std::move(done)});
-    records_.clear();
+    batches_.push_back({std::exchange(records_, {}), std::move(done)});
     lock.unlock();
     wake_.notify_one();
   }
@@ -156,6 +152,12 @@ class AuditSink : public EventSink {
   void write(std::vector<AuditRecord> records) {
     for (AuditRecord& r : records) log_.append(std::move(r));
     log_.flush();
+  }
+
+  // What was received, written on this thread; mutex_ held, the writer idle.
+  void write_here() {
+    write(std::exchange(records_, {}));
+    error_ = log_.error();
   }
 
   // False when no thread could be started.

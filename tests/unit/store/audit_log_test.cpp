@@ -12,17 +12,10 @@
 using namespace runbook;
 using runbook::store_test::read_text;
 using runbook::store_test::TempDir;
+using runbook::store_test::test_actor;
 using runbook::store_test::write_text;
 
 namespace {
-
-Actor test_actor() {
-  Actor a;
-  a.user = "tester";
-  a.uid = 1000;
-  a.host = "testhost";
-  return a;
-}
 
 // Writes `count` records to `file`, flushing every `batch`.
 void write_records(const std::string& file, int count, int batch = 1,

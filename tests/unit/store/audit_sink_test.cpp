@@ -19,17 +19,10 @@
 using namespace runbook;
 using runbook::store_test::read_text;
 using runbook::store_test::TempDir;
+using runbook::store_test::test_actor;
 using runbook::store_test::write_text;
 
 namespace {
-
-Actor sink_actor() {
-  Actor a;
-  a.user = "tester";
-  a.uid = 1000;
-  a.host = "testhost";
-  return a;
-}
 
 Event step_event(EventKind kind, const std::string& step) {
   Event e;
@@ -64,7 +57,7 @@ TEST_CASE("flush_async writes on its own thread, in order with flush(), and says
   const std::string file = dir / "audit.jsonl";
   // Before the sink: its thread may still be in set_value as the sink goes.
   std::vector<std::promise<size_t>> written(40);
-  auto sink = make_audit_sink(file, std::string(64, 'a'), sink_actor());
+  auto sink = make_audit_sink(file, std::string(64, 'a'), test_actor());
   for (int i = 0; i < 40; ++i) {
     sink->on_event(step_event(EventKind::step_started, "s" + std::to_string(i)));
     // What the file holds when `done` is called: at least this record.
@@ -88,7 +81,7 @@ TEST_CASE("flush_async writes on its own thread, in order with flush(), and says
 
 TEST_CASE("flush_async with nothing to write is done at once") {
   TempDir dir;
-  auto sink = make_audit_sink(dir / "audit.jsonl", std::string(64, 'a'), sink_actor());
+  auto sink = make_audit_sink(dir / "audit.jsonl", std::string(64, 'a'), test_actor());
   bool done = false;
   sink->flush_async([&] { done = true; });
   CHECK(done);  // called before flush_async returned, on this thread
@@ -98,7 +91,7 @@ TEST_CASE("a sink destroyed with batches queued writes them all") {
   TempDir dir;
   const std::string file = dir / "audit.jsonl";
   {
-    auto sink = make_audit_sink(file, std::string(64, 'a'), sink_actor());
+    auto sink = make_audit_sink(file, std::string(64, 'a'), test_actor());
     for (int i = 0; i < 10; ++i) {
       sink->on_event(step_event(EventKind::step_started, "s" + std::to_string(i)));
       sink->flush_async(nullptr);
@@ -113,7 +106,7 @@ TEST_CASE("a write that fails is reported by error() before flush_async says it 
   TempDir dir;
   write_text(dir / "not-a-dir", "a file\n");
   std::promise<std::string> seen;
-  auto sink = make_audit_sink(dir / "not-a-dir/audit.jsonl", std::string(64, 'a'), sink_actor());
+  auto sink = make_audit_sink(dir / "not-a-dir/audit.jsonl", std::string(64, 'a'), test_actor());
   sink->on_event(step_event(EventKind::step_started, "s1"));
   sink->flush_async([&] { seen.set_value(sink->error()); });
   std::future<std::string> f = seen.get_future();
@@ -125,7 +118,7 @@ TEST_CASE("a fanout is done when its last sink is") {
   TempDir dir;
   const std::string file = dir / "audit.jsonl";
   std::promise<size_t> written;
-  auto audit = make_audit_sink(file, std::string(64, 'a'), sink_actor());
+  auto audit = make_audit_sink(file, std::string(64, 'a'), test_actor());
   struct Counting : EventSink {
     void on_event(const Event&) override {}
     void flush() override { ++flushes; }

@@ -1,6 +1,7 @@
 #pragma once
 
-// A private temporary directory for store tests, removed at the end.
+// For store tests: a private temporary directory, removed at the end; small
+// file helpers; the actor records are written as.
 
 #include <stdlib.h>
 
@@ -9,7 +10,17 @@
 #include <sstream>
 #include <string>
 
+#include "runbook/store.hpp"
+
 namespace runbook::store_test {
+
+inline Actor test_actor() {
+  Actor a;
+  a.user = "tester";
+  a.uid = 1000;
+  a.host = "testhost";
+  return a;
+}
 
 class TempDir {
  public:
